@@ -1,0 +1,194 @@
+"""Configure and build bzImage (ccache, progress, full log on disk), through the cache."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cache, kconfig, paths, series, source
+from .errors import BuildFailed, ConfigDropped, GateError, ToolMissing
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 30.0  # seconds between build progress lines
+
+
+@dataclass
+class Kernel:
+    bzimage: Path
+    config: Path
+    build_log: Path
+    key: str
+    source_version: str
+    kernelversion: str
+    series: list[str] = field(default_factory=list)
+    from_cache: bool = False
+
+
+def _make_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("KBUILD_BUILD_USER", "nlmmap")
+    env.setdefault("KBUILD_BUILD_HOST", "gate")
+    env.setdefault("KBUILD_BUILD_TIMESTAMP", "2013-04-17")
+    env.setdefault("CCACHE_BASEDIR", "/")
+    env.pop("MAKEFLAGS", None)
+    return env
+
+
+def _cc() -> list[str]:
+    return ["CC=ccache gcc"] if shutil.which("ccache") else []
+
+
+def _extra_locks() -> list[Path]:
+    """Other builders' lock files to hold around make (``NLMMAP_BUILD_LOCKS``, ':'-separated)."""
+    raw = os.environ.get("NLMMAP_BUILD_LOCKS", "")
+    return [Path(p) for p in raw.split(":") if p]
+
+
+def configure(tree: Path, profile: str, series_dir: Path, logfile: Path) -> str:
+    """vng --kconfig + fragments + olddefconfig, then verify; return the final .config."""
+    vng = paths.tool("vng")
+    if vng is None:
+        raise ToolMissing("virtme-ng (vng) is not installed", "pip install virtme-ng "
+                          "(the tox envs install it: run through scripts/gate.sh or tox)")
+    with logfile.open("a") as out:
+        log.info("config: vng --kconfig in %s", tree)
+        r = subprocess.run([vng, "--kconfig"], cwd=tree, stdout=out, stderr=subprocess.STDOUT,
+                           env=_make_env())
+        if r.returncode != 0:
+            raise BuildFailed(f"vng --kconfig failed in {tree} (exit {r.returncode})",
+                              str(logfile))
+        files = kconfig.fragment_files(profile, series_dir, paths.CONFIGS)
+        frags = [(_label(f), f.read_text()) for f in files]
+        requests = kconfig.merge_requests(frags)
+        log.info("config: %d options requested by %s", len(requests),
+                 ", ".join(label for label, _ in frags))
+        cfg = tree / ".config"
+        cfg.write_text(kconfig.apply_requests(cfg.read_text(), requests))
+        r = subprocess.run(["make", *_cc(), "olddefconfig"], cwd=tree, stdout=out,
+                           stderr=subprocess.STDOUT, env=_make_env())
+        if r.returncode != 0:
+            raise BuildFailed(f"make olddefconfig failed in {tree}", str(logfile))
+    final = cfg.read_text()
+    problems = kconfig.verify(requests, final)
+    if problems:
+        for p in problems:
+            log.error("config: %s", p)
+        first = problems[0].split(" (from")[0] if len(problems) == 1 else \
+            ", ".join(p.split("=")[0].split(" ")[0] for p in problems)
+        raise ConfigDropped(
+            f"{len(problems)} requested config option(s) not set after olddefconfig: {first}",
+            f"{cfg} and the fragments {', '.join(str(f) for f in files)}",
+        )
+    log.info("config: all %d requested options verified in %s", len(requests), cfg)
+    return final
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.relative_to(paths.REPO))
+    except ValueError:
+        return str(path)
+
+
+def _stage(logfile: Path) -> str:
+    """The last 'CC foo.o' style line of the build log."""
+    try:
+        with logfile.open("rb") as f:
+            f.seek(max(0, f.seek(0, 2) - 4096))
+            lines = f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return "?"
+    for line in reversed(lines):
+        m = re.match(r"\s+([A-Z]{2,8})\s+(\S+)", line)
+        if m:
+            return f"{m.group(1)} {m.group(2)}"
+    return lines[-1].strip()[:80] if lines else "starting"
+
+
+def make_bzimage(tree: Path, logfile: Path) -> float:
+    jobs = os.cpu_count() or 1
+    cmd = ["make", f"-j{jobs}", *_cc(), "bzImage"]
+    log.info("build: %s in %s (log: %s)", " ".join(cmd), tree, logfile)
+    t0 = time.monotonic()
+    with cache.locked_all(_extra_locks(), "build"), logfile.open("a") as out:
+        proc = subprocess.Popen(cmd, cwd=tree, stdout=out, stderr=subprocess.STDOUT,
+                                env=_make_env())
+        while True:
+            try:
+                proc.wait(timeout=PROGRESS_EVERY)
+                break
+            except subprocess.TimeoutExpired:
+                el = time.monotonic() - t0
+                log.info("build: %dm%02ds elapsed, at %s", el // 60, el % 60, _stage(logfile))
+            except KeyboardInterrupt:
+                proc.terminate()
+                proc.wait()
+                raise
+    elapsed = time.monotonic() - t0
+    if proc.returncode != 0:
+        text = logfile.read_text(errors="replace").splitlines()
+        errs = [x for x in text if re.search(r"\berror\b|Error \d", x)]
+        for line in text[-40:]:
+            log.error("build log | %s", line)
+        first = errs[0].strip() if errs else f"make exited {proc.returncode}"
+        raise BuildFailed(f"kernel build failed after {elapsed:.0f} s: {first}", str(logfile))
+    log.info("build: done in %dm%02ds", elapsed // 60, elapsed % 60)
+    return elapsed
+
+
+def ensure_kernel(*, profile: str = "fast", kernel_dir: Path | None = None,
+                  series_dir: Path | None = None, require_series: bool = False,
+                  rebuild: bool = False) -> Kernel:
+    """Source -> series -> config -> cache lookup -> build on miss -> cached Kernel."""
+    series_dir = series_dir or paths.PATCHES
+    patches = series.read_series(series_dir, required=require_series)
+    if not patches:
+        log.warning("series: no kernel series yet (%s/series is missing or empty): "
+                    "building the UNPATCHED kernel", series_dir)
+    root = paths.cache_root()
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    logfile = logs / f"build-{stamp}-{os.getpid()}.log"
+    with cache.locked(root / "build.lock", "build"):
+        if kernel_dir is not None:
+            src = source.developer_source(kernel_dir, patches)
+            log.warning("config: writing %s/.config (vng --kconfig + fragments)", src.tree)
+        else:
+            src = source.default_source(root, patches)
+        log.info("source: %s (kernel %s) at %s", src.version, src.kernelversion, src.tree)
+        final = configure(src.tree, profile, series_dir, logfile)
+        key = cache.cache_key(src.version, series.series_digest(patches), final)
+        entry = cache.Entry(root, key)
+        names = [p.name for p in patches]
+        if src.cacheable and not rebuild:
+            why = entry.problem()
+            if why is None:
+                log.info("cache: hit %s (%s)", entry.dir, entry.meta().get("created", "?"))
+                return Kernel(entry.bzimage, entry.config, entry.build_log, key, src.version,
+                              src.kernelversion, names, from_cache=True)
+            if why != "absent":
+                log.warning("cache: entry %s is unusable (%s); rebuilding", entry.dir, why)
+                entry.discard()
+            else:
+                log.info("cache: miss (%s)", key[:16])
+        make_bzimage(src.tree, logfile)
+        bz = src.tree / "arch" / "x86" / "boot" / "bzImage"
+        if not bz.exists():
+            raise BuildFailed(f"make succeeded but {bz} is missing", str(logfile))
+        entry.store(bz, src.tree / ".config", logfile, {
+            "source": src.version, "kernelversion": src.kernelversion, "series": names,
+            "profile": profile, "tree": str(src.tree)})
+        if not entry.valid():
+            raise GateError(f"cache entry {entry.dir} failed verification right after "
+                            "being written (disk full?)", str(entry.dir))
+        log.info("cache: stored %s", entry.dir)
+        return Kernel(entry.bzimage, entry.config, entry.build_log, key, src.version,
+                      src.kernelversion, names, from_cache=False)

@@ -1,0 +1,165 @@
+"""``python -m vm {gate,build,run,shell}``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import boot, build, judge, paths, results
+from .errors import GateError
+
+log = logging.getLogger("vm")
+
+
+def _common(p: argparse.ArgumentParser, *, boots: bool = True) -> None:
+    p.add_argument("--kernel-dir", type=Path, metavar="DIR",
+                   help="your own kernel tree (series applied only if missing; told when)")
+    p.add_argument("--profile", choices=("fast", "debug"), default="fast",
+                   help="fast, or debug (KASAN, lockdep, ...: vm/configs/debug.config)")
+    p.add_argument("--series-dir", type=Path, default=paths.PATCHES, metavar="DIR",
+                   help="directory with series, NNNN-*.patch and *.config (default: patches/)")
+    p.add_argument("--rebuild", action="store_true", help="ignore a cached kernel")
+    if boots:
+        p.add_argument("--kernel", type=Path, metavar="BZIMAGE",
+                       help="boot this image instead of building (skips source/series/config)")
+        p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
+                       help="auto: probe KVM, fall back to TCG (default)")
+        p.add_argument("--memory", default=None, help="guest memory (default 2G, 4G for debug)")
+        p.add_argument("--cpus", type=int, default=2)
+        p.add_argument("--silence-timeout", type=float, default=300, metavar="S",
+                       help="kill the guest as hung after S seconds without output")
+        p.add_argument("--timeout", type=float, default=3600, metavar="S",
+                       help="overall limit for one guest run")
+        p.add_argument("-q", "--quiet-console", action="store_true",
+                       help="do not stream the guest console (it is still logged)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m vm", description=__doc__)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("gate", help="build the patched kernel, run the conformance suite "
+                       "inside, judge (exit 0 only if tests pass and the console is clean)")
+    _common(g)
+    g.add_argument("--junit", type=Path, metavar="FILE", help="copy the JUnit XML here")
+    g.add_argument("--ktap", action="store_true", help="also write (and print) KTAP results")
+    g.add_argument("-k", dest="kexpr", metavar="EXPR", help="pytest -k expression")
+    b = sub.add_parser("build", help="source -> series -> config -> build (cached)")
+    _common(b, boots=False)
+    r = sub.add_parser("run", help="run one command in the guest: python -m vm run -- CMD")
+    _common(r)
+    r.add_argument("command", nargs=argparse.REMAINDER, help="the command (after --)")
+    s = sub.add_parser("shell", help="interactive guest")
+    _common(s)
+    return ap
+
+
+def _kernel(args, *, require_series: bool) -> Path:
+    if getattr(args, "kernel", None):
+        log.info("kernel: using %s as given (no build)", args.kernel)
+        return args.kernel
+    k = build.ensure_kernel(profile=args.profile, kernel_dir=args.kernel_dir,
+                            series_dir=args.series_dir, require_series=require_series,
+                            rebuild=args.rebuild)
+    log.info("kernel: %s %s, series [%s], %s", k.kernelversion, k.source_version,
+             " ".join(k.series) or "none", "cached" if k.from_cache else "built now")
+    return k.bzimage
+
+
+def _memory(args) -> str:
+    return args.memory or ("4G" if args.profile == "debug" else "2G")
+
+
+def cmd_build(args) -> int:
+    t0 = time.monotonic()
+    bz = _kernel(args, require_series=False)
+    log.info("build: ready in %.0f s: %s", time.monotonic() - t0, bz)
+    print(bz)
+    return 0
+
+
+def _boot(args, bz: Path, command: str, label: str) -> boot.BootResult:
+    return boot.run(bz, command, cache=paths.cache_root(), accel=args.accel,
+                    memory=_memory(args), cpus=args.cpus, silence=args.silence_timeout,
+                    total=args.timeout, echo=not args.quiet_console, label=label)
+
+
+def cmd_run(args) -> int:
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise GateError("no command given", "python -m vm run -- CMD [ARGS...]")
+    bz = _kernel(args, require_series=False)
+    res = _boot(args, bz, shlex.join(command) if len(command) > 1 else command[0], "run")
+    bad = judge.judge_boot(res)
+    if bad is not None:
+        print(bad.render(), file=sys.stderr)
+        return 1 if res.status in (None, 0) else res.status
+    log.info("run: command exited %d; console clean", res.status)
+    return res.status or 0
+
+
+def cmd_shell(args) -> int:
+    bz = _kernel(args, require_series=False)
+    return boot.shell(bz, cache=paths.cache_root(), accel=args.accel, memory=_memory(args),
+                      cpus=args.cpus)
+
+
+def guest_pytest(run_dir: Path, kexpr: str | None) -> str:
+    """The command the guest runs: pytest on the read-only repo, state in the rw dir."""
+    boot_py = ("import sys, hypothesis.configuration as c; c.set_hypothesis_home_dir(sys.argv[1]);"
+               " import pytest; sys.exit(pytest.main(sys.argv[2:]))")
+    argv = [sys.executable, "-c", boot_py, str(run_dir / "hypothesis"),
+            "conformance", "-m", "kernel", "-p", "no:cacheprovider", "-v",
+            "-o", "console_output_style=classic", f"--junitxml={run_dir / 'junit.xml'}"]
+    if kexpr:
+        argv += ["-k", kexpr]
+    return shlex.join(argv)
+
+
+def cmd_gate(args) -> int:
+    t0 = time.monotonic()
+    bz = _kernel(args, require_series=not args.kernel)
+    t_build = time.monotonic() - t0
+    run_dir = boot.new_run_dir(paths.cache_root(), "gate")
+    res = boot.run(bz, guest_pytest(run_dir, args.kexpr), cache=paths.cache_root(),
+                   accel=args.accel, memory=_memory(args), cpus=args.cpus,
+                   silence=args.silence_timeout, total=args.timeout,
+                   echo=not args.quiet_console, run_dir=run_dir, label="gate")
+    junit = run_dir / "junit.xml"
+    parsed = results.parse_junit(junit) if junit.exists() else None
+    if args.junit and junit.exists():
+        args.junit.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(junit, args.junit)
+        junit = args.junit
+    if args.ktap and parsed is not None:
+        ktap = junit.with_suffix(".ktap")
+        ktap.write_text(results.to_ktap(parsed))
+        print(ktap.read_text(), end="")
+        log.info("gate: KTAP written to %s", ktap)
+    verdict = judge.judge_tests(res, junit, parsed)
+    verdict.details.append(f"times: kernel {t_build:.0f} s, guest {res.elapsed:.0f} s "
+                           f"({res.accel.upper()}), total {time.monotonic() - t0:.0f} s")
+    print(verdict.render(), file=sys.stderr if not verdict.ok else sys.stdout)
+    return 0 if verdict.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="[%(asctime)s %(name)s] %(message)s", datefmt="%H:%M:%S")
+    try:
+        return {"gate": cmd_gate, "build": cmd_build, "run": cmd_run,
+                "shell": cmd_shell}[args.cmd](args)
+    except GateError as e:
+        print(e.render(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gate: interrupted", file=sys.stderr)
+        return 130

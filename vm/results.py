@@ -1,0 +1,69 @@
+"""Test results from the guest: parse pytest's JUnit XML, summarise, convert to KTAP."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Case:
+    name: str
+    classname: str
+    outcome: str  # passed | failed | error | skipped
+    message: str = ""
+
+
+@dataclass
+class Results:
+    cases: list[Case] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for c in self.cases if c.outcome == outcome)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.cases) and not (self.count("failed") or self.count("error"))
+
+    def summary(self) -> str:
+        parts = [f"{self.count(o)} {o}" for o in ("passed", "failed", "error", "skipped")
+                 if self.count(o)]
+        return ", ".join(parts) if parts else "no tests"
+
+
+def parse_junit(path: Path) -> Results:
+    root = ET.parse(path).getroot()
+    res = Results()
+    for tc in root.iter("testcase"):
+        outcome, message = "passed", ""
+        for child in tc:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
+                message = (child.get("message") or child.text or "").strip()
+                break
+        res.cases.append(Case(tc.get("name", "?"), tc.get("classname", ""), outcome, message))
+    return res
+
+
+def _ktap_name(case: Case) -> str:
+    name = f"{case.classname}.{case.name}" if case.classname else case.name
+    return name.replace("#", "_").replace("\n", " ")
+
+
+def to_ktap(res: Results, suite: str = "nlmmap_conformance") -> str:
+    """KTAP v1: one top-level suite with one subtest per pytest case."""
+    lines = ["KTAP version 1", "1..1", "    KTAP version 1", f"    # Subtest: {suite}",
+             f"    1..{len(res.cases)}"]
+    for i, c in enumerate(res.cases, 1):
+        if c.outcome == "passed":
+            lines.append(f"    ok {i} {_ktap_name(c)}")
+        elif c.outcome == "skipped":
+            reason = c.message.splitlines()[0] if c.message else ""
+            lines.append(f"    ok {i} {_ktap_name(c)} # SKIP {reason}".rstrip())
+        else:
+            for m in c.message.splitlines()[:5]:
+                lines.append(f"    # {m}")
+            lines.append(f"    not ok {i} {_ktap_name(c)}")
+    lines.append(f"{'ok' if res.ok else 'not ok'} 1 {suite}")
+    return "\n".join(lines) + "\n"
