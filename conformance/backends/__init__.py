@@ -1,0 +1,27 @@
+"""Backends of the conformance suite: ``model`` (the executable model, runs anywhere) and
+``kernel`` (the running kernel, checked in lockstep against the model)."""
+
+from __future__ import annotations
+
+from .base import Backend, Event, next_port_base
+
+
+def make_backend(name: str) -> Backend:
+    """``model``: the model alone. ``kernel``: the kernel in lockstep with the model (every
+    result and tracepoint decision compared). ``kernel-only``: the kernel unchecked."""
+    from .model import ModelBackend
+
+    if name == "model":
+        return ModelBackend()
+    from .kernel import KernelBackend
+    from .lockstep import Lockstep
+
+    base = next_port_base()
+    if name == "kernel-only":
+        return KernelBackend(port_base=base)
+    if name == "kernel":
+        return Lockstep(KernelBackend(port_base=base), ModelBackend(port_base=base))
+    raise ValueError(f"unknown backend {name!r} (model, kernel, kernel-only)")
+
+
+__all__ = ["Backend", "Event", "make_backend"]

@@ -1,0 +1,205 @@
+"""The interface both backends implement (model and kernel).
+
+Scenario tests and the differential state machine are written against :class:`Backend`.
+Sockets, descriptors, mappings and driver handles are small integers chosen by the
+backend; errors are raised as ``OSError(errno)`` by both backends, so a test can
+``pytest.raises(OSError)`` and compare ``.errno``.
+
+Ring names are ``"rx"`` and ``"tx"``. Frame headers are :class:`conformance.ring.FrameHdr`.
+Trace events (:meth:`Backend.events`) are :class:`Event` values: the kernel backend reads
+them from the series' tracepoints, the model backend returns the model's predictions.
+"""
+
+from __future__ import annotations
+
+import abc
+import errno
+import itertools
+from dataclasses import dataclass
+
+from ..ring import FrameHdr
+from ..uapi import NETLINK_GENERIC, NL_MMAP_STATUS_VALID, RingReq
+
+BADPTR = b"BADPTR"  # set_ring(req=BADPTR): optval points at unmapped memory (EFAULT)
+
+
+@dataclass(frozen=True, order=True)
+class Event:
+    """A tracepoint decision (INTERFACES.md) with the portid replaced by the backend's
+    socket id (``sock``; -1 for a socket outside the backend)."""
+
+    kind: str  # "rx" | "tx"
+    sock: int
+    decision: str  # rx: ring/fallback/drop/copy/deliver/release; tx: zerocopy/copy
+    reason: str
+    frame: int
+    len: int
+
+
+class Backend(abc.ABC):
+    name = "?"
+
+    # -- sockets and descriptors ----------------------------------------------------
+    @abc.abstractmethod
+    def socket(self, proto: int = NETLINK_GENERIC) -> int: ...
+
+    @abc.abstractmethod
+    def portid(self, s: int) -> int: ...
+
+    @abc.abstractmethod
+    def close(self, s: int) -> None:
+        """Close the socket's primary descriptor (and forget the socket id)."""
+
+    @abc.abstractmethod
+    def dup(self, s: int) -> int:
+        """dup() the socket's descriptor; returns a descriptor id for :meth:`close_fd`."""
+
+    @abc.abstractmethod
+    def close_fd(self, fd: int) -> None: ...
+
+    @abc.abstractmethod
+    def fork_hold(self) -> int:
+        """fork() a child that keeps every mapping and descriptor until released."""
+
+    @abc.abstractmethod
+    def fork_release(self, token: int) -> None: ...
+
+    @abc.abstractmethod
+    def thread_start(self) -> int:
+        """Start a second thread (shares files and mm) that idles until stopped."""
+
+    @abc.abstractmethod
+    def thread_stop(self, token: int) -> None: ...
+
+    # -- ring setup and mapping -----------------------------------------------------
+    @abc.abstractmethod
+    def set_ring(self, s: int, tx: bool, req: RingReq | bytes,
+                 optlen: int | None = None) -> None: ...
+
+    @abc.abstractmethod
+    def mmap(self, s: int, length: int | None = None, offset: int = 0) -> int:
+        """Map the socket (default length: both rings). Returns a mapping id."""
+
+    @abc.abstractmethod
+    def munmap(self, m: int) -> None: ...
+
+    def ring_size(self, s: int) -> int:
+        rx, tx = self.rings(s)
+        return (rx.size if rx else 0) + (tx.size if tx else 0)
+
+    @abc.abstractmethod
+    def rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
+        """The geometry of the configured rings (from the successful requests)."""
+
+    # -- ring memory (through any live mapping of the socket) -----------------------
+    @abc.abstractmethod
+    def frame(self, s: int, ring: str, i: int) -> FrameHdr: ...
+
+    @abc.abstractmethod
+    def set_status(self, s: int, ring: str, i: int, status: int) -> None: ...
+
+    @abc.abstractmethod
+    def set_len(self, s: int, ring: str, i: int, n: int) -> None: ...
+
+    @abc.abstractmethod
+    def payload(self, s: int, ring: str, i: int, n: int) -> bytes: ...
+
+    @abc.abstractmethod
+    def write_payload(self, s: int, ring: str, i: int, data: bytes) -> None: ...
+
+    def put_tx(self, s: int, i: int, data: bytes, status: int = NL_MMAP_STATUS_VALID,
+               nm_len: int | None = None) -> None:
+        """Userspace fills TX frame ``i``: message, nm_len, then status (R5.2)."""
+        self.write_payload(s, "tx", i, data)
+        self.set_len(s, "tx", i, len(data) if nm_len is None else nm_len)
+        self.set_status(s, "tx", i, status)
+
+    def statuses(self, s: int, ring: str) -> list[int]:
+        rx, tx = self.rings(s)
+        req = rx if ring == "rx" else tx
+        return [self.frame(s, ring, i).status for i in range(req.frame_nr if req else 0)]
+
+    def message(self, s: int, ring: str, i: int) -> bytes:
+        """The message bytes of frame ``i`` (nm_len of them)."""
+        return self.payload(s, ring, i, self.frame(s, ring, i).len)
+
+    # -- syscalls ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def send_ring(self, s: int, dst: tuple[int, int] | None = (0, 0),
+                  flags: int = 0) -> int:
+        """sendto(fd, NULL, 0, flags, dst): TX-ring send (R5.1). ``dst`` = (portid, group)
+        or None for the connected peer."""
+
+    @abc.abstractmethod
+    def send(self, s: int, data: bytes, dst: tuple[int, int] = (0, 0)) -> int: ...
+
+    @abc.abstractmethod
+    def recv(self, s: int) -> bytes | None:
+        """recv(MSG_DONTWAIT): the next queued message, or None (EAGAIN)."""
+
+    @abc.abstractmethod
+    def poll(self, s: int) -> int:
+        """poll() with timeout 0; returns the revents mask (has side effects, R6.1)."""
+
+    @abc.abstractmethod
+    def so_error(self, s: int) -> int: ...
+
+    @abc.abstractmethod
+    def sendmsg_noiov(self, s: int, dst: tuple[int, int] = (0, 0)) -> int:
+        """sendmsg() with msg_iovlen == 0: must *not* be a ring send (R5.1, bug 1.3)."""
+
+    @abc.abstractmethod
+    def join_group(self, s: int, group: int) -> None:
+        """setsockopt(NETLINK_ADD_MEMBERSHIP, group)."""
+
+    @abc.abstractmethod
+    def connect(self, s: int, dst: tuple[int, int]) -> None: ...
+
+    # -- kernel producers (test driver) ----------------------------------------------
+    @abc.abstractmethod
+    def drv_alloc(self, dst: int, size: int) -> int:
+        """Driver ALLOC for socket ``dst``: returns a handle; OSError(ENOBUFS) if full."""
+
+    @abc.abstractmethod
+    def drv_xmit(self, h: int) -> int: ...
+
+    @abc.abstractmethod
+    def drv_free(self, h: int) -> None: ...
+
+    @abc.abstractmethod
+    def drv_plain(self, dst: int, size: int) -> int: ...
+
+    @abc.abstractmethod
+    def dump_request(self, s: int, seq: int, count: int, size: int) -> bytes:
+        """Bytes of a driver DUMP request that socket ``s`` can send (plain or ring)."""
+
+    # -- observation --------------------------------------------------------------------
+    @abc.abstractmethod
+    def events(self) -> list[Event]:
+        """Trace decisions since the previous call, in order."""
+
+    def kernel_handle(self, h: int) -> int:
+        """The driver's handle number of ``h`` (the held message's seq and fill byte)."""
+        return h
+
+    def accepts(self, method: str, args: tuple, kernel: tuple, model: tuple) -> bool:
+        """Is the kernel's outcome (("ok", value) | ("err", errno)) allowed, given this
+        backend's own outcome for the same call? Exact equality unless overridden."""
+        return kernel == model
+
+    def close_all(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+_port_bases = itertools.count(0x4E4D0000, 0x1000)
+
+
+def next_port_base() -> int:
+    """Socket ``sid`` of a backend is bound to portid ``base + sid``: explicit, so that the
+    model and the kernel agree on every portid (they appear in ring bytes), and fresh per
+    backend so a lingering socket of an earlier test never collides."""
+    return next(_port_bases)
+
+
+def err(e: int) -> OSError:
+    return OSError(e, errno.errorcode.get(e, str(e)))

@@ -1,0 +1,174 @@
+"""Run every operation on the kernel and on the model, compare, return the kernel's.
+
+This is the kernel-side ``backend`` fixture: each scenario asserts its story on the
+kernel's results, and in addition every call (result or errno, frame headers and bytes,
+poll masks, queued messages) and every tracepoint decision is compared with the model's
+prediction. The first disagreement raises :class:`Divergence` naming the call.
+"""
+
+from __future__ import annotations
+
+from .base import Backend
+
+
+class Divergence(AssertionError):
+    pass
+
+
+def _outcome(fn, *args, **kw):
+    try:
+        return ("ok", fn(*args, **kw))
+    except OSError as e:
+        return ("err", e.errno)
+
+
+def _fmt(o) -> str:
+    if o[0] == "err":
+        import errno
+        return f"error {errno.errorcode.get(o[1], o[1])}"
+    return f"-> {o[1]!r}"
+
+
+class Lockstep(Backend):
+    def __init__(self, kernel: Backend, model: Backend, log: list | None = None) -> None:
+        self.k = kernel
+        self.m = model
+        self.name = f"{kernel.name}+{model.name}"
+        self.log = log if log is not None else []
+        self._events: list = []
+
+    def _call(self, name: str, *args, **kw):
+        ko = _outcome(getattr(self.k, name), *args, **kw)
+        mo = _outcome(getattr(self.m, name), *args, **kw)
+        self._compare(name, args, ko, mo)
+        if ko[0] == "err":
+            from .base import err
+            raise err(ko[1])
+        return ko[1]
+
+    def _compare(self, name, args, ko, mo) -> None:
+        call = f"{name}{args!r}"
+        self.log.append(call)
+        if not self.m.accepts(name, args, ko, mo):
+            raise Divergence(f"kernel and model disagree on {call}: kernel {_fmt(ko)}, "
+                             f"model {_fmt(mo)}\nsteps so far:\n  " + "\n  ".join(self.log))
+        ke, me = self.k.events(), self.m.events()
+        if ke != me:
+            raise Divergence(f"tracepoint decisions differ after {call}:\n  kernel: {ke}\n"
+                             f"  model:  {me}\nsteps so far:\n  " + "\n  ".join(self.log))
+        self._events.extend(ke)
+
+    # everything is forwarded to both ---------------------------------------------------
+    def socket(self, *a, **kw):
+        return self._call("socket", *a, **kw)
+
+    def portid(self, s):
+        return self._call("portid", s)
+
+    def close(self, s):
+        return self._call("close", s)
+
+    def dup(self, s):
+        return self._call("dup", s)
+
+    def close_fd(self, fd):
+        return self._call("close_fd", fd)
+
+    def fork_hold(self):
+        return self._call("fork_hold")
+
+    def fork_release(self, t):
+        return self._call("fork_release", t)
+
+    def thread_start(self):
+        return self._call("thread_start")
+
+    def thread_stop(self, t):
+        return self._call("thread_stop", t)
+
+    def set_ring(self, *a, **kw):
+        return self._call("set_ring", *a, **kw)
+
+    def rings(self, s):
+        return self._call("rings", s)
+
+    def mmap(self, *a, **kw):
+        return self._call("mmap", *a, **kw)
+
+    def munmap(self, m):
+        return self._call("munmap", m)
+
+    def frame(self, *a):
+        return self._call("frame", *a)
+
+    def set_status(self, *a):
+        return self._call("set_status", *a)
+
+    def set_len(self, *a):
+        return self._call("set_len", *a)
+
+    def payload(self, *a):
+        return self._call("payload", *a)
+
+    def write_payload(self, *a):
+        return self._call("write_payload", *a)
+
+    def send_ring(self, *a, **kw):
+        return self._call("send_ring", *a, **kw)
+
+    def send(self, *a, **kw):
+        return self._call("send", *a, **kw)
+
+    def sendmsg_noiov(self, *a, **kw):
+        return self._call("sendmsg_noiov", *a, **kw)
+
+    def recv(self, s):
+        return self._call("recv", s)
+
+    def poll(self, s):
+        return self._call("poll", s)
+
+    def so_error(self, s):
+        return self._call("so_error", s)
+
+    def join_group(self, *a):
+        return self._call("join_group", *a)
+
+    def connect(self, *a):
+        return self._call("connect", *a)
+
+    def drv_alloc(self, dst, size):
+        ko = _outcome(self.k.drv_alloc, dst, size)
+        handle = self.k.kernel_handle(ko[1]) if ko[0] == "ok" else None
+        mo = _outcome(self.m.drv_alloc, dst, size, handle=handle)
+        self._compare("drv_alloc", (dst, size), ko, mo)
+        if ko[0] == "err":
+            from .base import err
+            raise err(ko[1])
+        return ko[1]
+
+    def kernel_handle(self, h):
+        return self.k.kernel_handle(h)
+
+    def drv_xmit(self, h):
+        return self._call("drv_xmit", h)
+
+    def drv_free(self, h):
+        return self._call("drv_free", h)
+
+    def drv_plain(self, dst, size):
+        return self._call("drv_plain", dst, size)
+
+    def dump_request(self, s, seq, count, size):
+        return self.k.dump_request(s, seq, count, size)
+
+    def events(self):
+        """The kernel's decisions since the last call (already compared with the model)."""
+        out, self._events = self._events, []
+        return out
+
+    def close_all(self):
+        try:
+            self.k.close_all()
+        finally:
+            self.m.close_all()

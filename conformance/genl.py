@@ -1,0 +1,272 @@
+"""Generic netlink client for the series' test driver (patches/INTERFACES.md) and a
+tracefs reader for the netlink:netlink_mmap_rx / netlink_mmap_tx tracepoints."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import socket
+import struct
+from dataclasses import dataclass
+
+from .uapi import (
+    NETLINK_GENERIC,
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    FeatureAbsent,
+    nlmsg,
+    nlmsgerr_code,
+    open_netlink,
+    parse_nlmsgs,
+)
+
+GENL_ID_CTRL = 0x10
+CTRL_CMD_GETFAMILY = 3
+CTRL_ATTR_FAMILY_ID = 1
+CTRL_ATTR_FAMILY_NAME = 2
+
+FAMILY = "NLMMAP_TEST"
+CMD_ALLOC = 1
+CMD_XMIT = 2
+CMD_FREE = 3
+CMD_PLAIN = 4
+CMD_DUMP = 5
+A_PORTID = 1
+A_SIZE = 2
+A_HANDLE = 3
+A_RESULT = 4
+A_COUNT = 5
+HELD_TYPE = 0x7FF0
+DUMP_TYPE = 0x7FF1
+PLAIN_FILL = 0xA5
+
+
+def nla(atype: int, payload: bytes) -> bytes:
+    ln = 4 + len(payload)
+    return struct.pack("=HH", ln, atype) + payload + b"\0" * ((-ln) % 4)
+
+
+def nla_u32(atype: int, v: int) -> bytes:
+    return nla(atype, struct.pack("=I", v & 0xFFFFFFFF))
+
+
+def parse_nla(data: bytes) -> dict[int, bytes]:
+    out = {}
+    off = 0
+    while off + 4 <= len(data):
+        ln, t = struct.unpack_from("=HH", data, off)
+        if ln < 4:
+            break
+        out[t & 0x3FFF] = bytes(data[off + 4:off + ln])
+        off += (ln + 3) & ~3
+    return out
+
+
+def genl_msg(family: int, cmd: int, flags: int, seq: int, attrs: bytes = b"",
+             version: int = 1) -> bytes:
+    return nlmsg(family, flags, seq, struct.pack("=BBH", cmd, version, 0) + attrs)
+
+
+def held_message(handle: int, size: int) -> bytes:
+    """The message the driver builds for ALLOC (INTERFACES.md), padded to 4 bytes as
+    nlmsg_put() reserves it (the skb/frame length is NLMSG_ALIGN(16 + size))."""
+    return (struct.pack("=IHHII", 16 + size, HELD_TYPE, 0, handle, 0)
+            + bytes([handle & 0xFF]) * size + b"\0" * ((-size) % 4))
+
+
+def plain_message(size: int) -> bytes:
+    return (struct.pack("=IHHII", 16 + size, HELD_TYPE, 0, 0, 0)
+            + bytes([PLAIN_FILL]) * size + b"\0" * ((-size) % 4))
+
+
+class GenlClient:
+    """A plain (ring-less) NETLINK_GENERIC socket talking to one family."""
+
+    def __init__(self, family_name: str = FAMILY) -> None:
+        self.sock = open_netlink(NETLINK_GENERIC)
+        self.seq = 1
+        self.family = self._resolve(family_name)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _next(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def request(self, family: int, cmd: int, attrs: bytes = b"") -> list[tuple]:
+        """Send one request with NLM_F_ACK, return the non-error replies; raises
+        OSError(-error) on an NLMSG_ERROR with a non-zero code."""
+        seq = self._next()
+        self.sock.send(genl_msg(family, cmd, NLM_F_REQUEST | NLM_F_ACK, seq, attrs))
+        replies = []
+        while True:
+            data = self.sock.recv(65536)
+            for m in parse_nlmsgs(data):
+                if m[3] != seq:
+                    continue
+                if m[1] == NLMSG_ERROR:
+                    code = nlmsgerr_code(m[5])
+                    if code:
+                        raise OSError(-code, f"genl cmd {cmd}: {os.strerror(-code)}")
+                    return replies
+                replies.append(m)
+
+    def _resolve(self, name: str) -> int:
+        try:
+            replies = self.request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
+                                   nla(CTRL_ATTR_FAMILY_NAME, name.encode() + b"\0"))
+        except OSError as e:
+            if e.errno == errno.ENOENT:
+                raise FeatureAbsent(
+                    f"feature absent: generic netlink family {name} not registered "
+                    "(kernel built without CONFIG_NETLINK_MMAP_TEST?)") from None
+            raise
+        attrs = parse_nla(replies[0][5][4:])
+        return struct.unpack("=H", attrs[CTRL_ATTR_FAMILY_ID][:2])[0]
+
+    def _result(self, replies: list[tuple], attr: int, fmt: str) -> int:
+        for m in replies:
+            attrs = parse_nla(m[5][4:])
+            if attr in attrs:
+                return struct.unpack(fmt, attrs[attr][:4])[0]
+        raise AssertionError(f"test driver reply lacks attribute {attr}: {replies!r}")
+
+
+class TestDriver(GenlClient):
+    """NLMMAP_TEST commands (INTERFACES.md)."""
+
+    __test__ = False  # not a pytest class
+
+    def alloc(self, dst_portid: int, size: int) -> int:
+        r = self.request(self.family, CMD_ALLOC,
+                         nla_u32(A_PORTID, dst_portid) + nla_u32(A_SIZE, size))
+        return self._result(r, A_HANDLE, "=I")
+
+    def xmit(self, handle: int) -> int:
+        return self._result(self.request(self.family, CMD_XMIT, nla_u32(A_HANDLE, handle)),
+                            A_RESULT, "=i")
+
+    def free(self, handle: int) -> None:
+        self.request(self.family, CMD_FREE, nla_u32(A_HANDLE, handle))
+
+    def plain(self, dst_portid: int, size: int) -> int:
+        r = self.request(self.family, CMD_PLAIN,
+                         nla_u32(A_PORTID, dst_portid) + nla_u32(A_SIZE, size))
+        return self._result(r, A_RESULT, "=i")
+
+    def dump_request(self, seq: int, count: int, size: int) -> bytes:
+        """The DUMP request bytes; the *ring socket* must send it (dumps go to the
+        requester)."""
+        return genl_msg(self.family, CMD_DUMP, NLM_F_REQUEST | NLM_F_DUMP, seq,
+                        nla_u32(A_COUNT, count) + nla_u32(A_SIZE, size))
+
+
+def dump_message(index: int, size: int) -> tuple[int, int, int, bytes]:
+    """(len, type, flags, payload) of dump message ``index``."""
+    from .uapi import NLM_F_MULTI
+    return (16 + size, DUMP_TYPE, NLM_F_MULTI, bytes([index & 0xFF]) * size)
+
+
+__all__ = ["TestDriver", "GenlClient", "Tracer", "TraceEvent", "NLMSG_DONE"]
+
+
+# --- tracefs -------------------------------------------------------------------------
+
+TRACEFS_CANDIDATES = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
+_RX_RE = re.compile(r"netlink_mmap_rx: portid=(\d+) decision=(\w+) reason=(\w+) "
+                    r"frame=(-?\d+) len=(\d+)")
+_TX_RE = re.compile(r"netlink_mmap_tx: portid=(\d+) frame=(-?\d+) len=(\d+) mode=(\w+) "
+                    r"reason=(\w+)")
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One tracepoint decision. ``kind`` is 'rx' or 'tx'; for rx ``decision`` is ring/
+    fallback/drop/copy/deliver/release, for tx it is the mode (zerocopy/copy)."""
+
+    kind: str
+    portid: int
+    decision: str
+    reason: str
+    frame: int
+    len: int
+
+
+def parse_trace(text: str) -> list[TraceEvent]:
+    out = []
+    for line in text.splitlines():
+        m = _RX_RE.search(line)
+        if m:
+            out.append(TraceEvent("rx", int(m[1]), m[2], m[3], int(m[4]), int(m[5])))
+            continue
+        m = _TX_RE.search(line)
+        if m:
+            out.append(TraceEvent("tx", int(m[1]), m[4], m[5], int(m[2]), int(m[3])))
+    return out
+
+
+class Tracer:
+    """Enables the two netlink tracepoints and returns the events since the last call."""
+
+    EVENTS = ("netlink_mmap_rx", "netlink_mmap_tx")
+
+    def __init__(self) -> None:
+        self.root = self._find_root()
+        for ev in self.EVENTS:
+            path = f"{self.root}/events/netlink/{ev}/enable"
+            if not os.path.exists(path):
+                raise FeatureAbsent(f"feature absent: tracepoint netlink:{ev} not found "
+                                    f"under {self.root}/events/netlink")
+            with open(path, "w") as f:
+                f.write("1")
+        with open(f"{self.root}/tracing_on", "w") as f:
+            f.write("1")
+        self.clear()
+
+    @staticmethod
+    def _find_root() -> str:
+        for root in TRACEFS_CANDIDATES:
+            if os.path.exists(f"{root}/trace"):
+                return root
+        root = TRACEFS_CANDIDATES[0]
+        try:
+            os.makedirs(root, exist_ok=True)
+            r = os.system(f"mount -t tracefs nodev {root} 2>/dev/null")
+        except OSError:
+            r = 1
+        if r != 0 or not os.path.exists(f"{root}/trace"):
+            raise FeatureAbsent("feature absent: tracefs not available (mount tracefs on "
+                                "/sys/kernel/tracing failed)")
+        return root
+
+    def clear(self) -> None:
+        with open(f"{self.root}/trace", "w") as f:
+            f.write("")
+
+    def take(self) -> list[TraceEvent]:
+        with open(f"{self.root}/trace") as f:
+            text = f.read()
+        self.clear()
+        return parse_trace(text)
+
+    def close(self) -> None:
+        for ev in self.EVENTS:
+            try:
+                with open(f"{self.root}/events/netlink/{ev}/enable", "w") as f:
+                    f.write("0")
+            except OSError:
+                pass
+
+
+def recv_all_nowait(sock: socket.socket) -> list[bytes]:
+    out = []
+    while True:
+        try:
+            out.append(sock.recv(65536, socket.MSG_DONTWAIT))
+        except BlockingIOError:
+            return out

@@ -1,0 +1,79 @@
+"""Small building blocks shared by the scenarios (set up a ring socket, read frames)."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from .backends.base import Backend, Event
+from .genl import held_message
+from .uapi import (
+    NETLINK_GENERIC,
+    NL_MMAP_HDRLEN,
+    NL_MMAP_STATUS_COPY,
+    NL_MMAP_STATUS_UNUSED,
+    NL_MMAP_STATUS_VALID,
+    PAGE_SIZE,
+    RingReq,
+)
+
+U, R, V, C, S = 0, 1, 2, 3, 4
+
+SMALL = RingReq.simple(PAGE_SIZE, 4)  # 4 frames of one page: payload 4072 bytes
+DUMP_RING = RingReq.simple(PAGE_SIZE, 8)  # dump chunks fit (payload >= NLMSG_GOODSIZE)
+
+
+def ring_socket(b: Backend, rx: RingReq | None = SMALL, tx: RingReq | None = None,
+                proto: int = NETLINK_GENERIC, mapped: bool = True) -> int:
+    s = b.socket(proto)
+    if rx is not None:
+        b.set_ring(s, False, rx)
+    if tx is not None:
+        b.set_ring(s, True, tx)
+    if mapped:
+        b.mmap(s)
+    return s
+
+
+def held(b: Backend, h: int, size: int) -> bytes:
+    return held_message(b.kernel_handle(h), size)
+
+
+def deliver(b: Backend, dst: int, size: int = 32) -> int:
+    """ALLOC + XMIT one driver message to ``dst``; returns the handle id."""
+    h = b.drv_alloc(dst, size)
+    kh = b.kernel_handle(h)
+    n = b.drv_xmit(h)
+    assert n >= 0, f"xmit -> {n}"
+    return kh
+
+
+def errno_of(fn, *args, **kw) -> int:
+    with pytest.raises(OSError) as ei:
+        fn(*args, **kw)
+    return ei.value.errno
+
+
+def rx_events(evs: list[Event], decision: str | None = None) -> list[Event]:
+    return [e for e in evs if e.kind == "rx" and (decision is None or e.decision == decision)]
+
+
+def tx_events(evs: list[Event]) -> list[Event]:
+    return [e for e in evs if e.kind == "tx"]
+
+
+def payload_max(req: RingReq) -> int:
+    return req.frame_size - NL_MMAP_HDRLEN
+
+
+def fits(size: int, req: RingReq = SMALL) -> bool:
+    """A driver message of ``size`` payload bytes fits one frame (INTERFACES.md)."""
+    return ((16 + size + 3) & ~3) <= payload_max(req)
+
+
+__all__ = [
+    "U", "R", "V", "C", "S", "SMALL", "DUMP_RING", "ring_socket", "held", "deliver",
+    "errno_of", "rx_events", "tx_events", "payload_max", "fits", "errno",
+    "NL_MMAP_STATUS_COPY", "NL_MMAP_STATUS_UNUSED", "NL_MMAP_STATUS_VALID",
+]
