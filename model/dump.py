@@ -1,0 +1,83 @@
+"""Dump chunks for the requesting socket: sizing, NLMSG_DONE, and the space test.
+
+Seed patches: "netlink: implement memory mapped recvmsg()" (R7.1, R7.2, R7.4, R7.5: dumps
+allocate with netlink_alloc_skb) and "netlink: add flow control for memory mapped I/O"
+(R6.2 with D3: the head frame and the frame half a ring ahead must both be UNUSED).
+The dump callback is the NLMMAP_TEST driver's: messages of ``size`` payload bytes while
+they fit; it reports completion as soon as the last message is in the chunk.
+"""
+
+from __future__ import annotations
+
+import errno
+
+from .ring import Ring
+from .rx import alloc_skb, free_skb, sendskb
+from .sock import Dump, Sock
+from .uapi import DUMP_TYPE, NLM_F_MULTI, NLMSG_DONE, UNUSED, align4, nlmsg
+
+DONE_LEN = 20   # nlmsg_total_size(sizeof(int))
+
+
+def space(ring: Ring) -> bool:
+    """R6.2 as fixed by D3: frames head and (head + N//2) % N are UNUSED."""
+    n = ring.frame_nr
+    return ring.status(ring.head) == UNUSED and \
+        ring.status((ring.head + n // 2) % n) == UNUSED
+
+
+def alloc_size(w, sk: Sock) -> int:
+    """R7.1: max(min_dump_alloc, NLMSG_GOODSIZE); with 6.12 autosize (R9.10, a World
+    knob) the largest recvmsg() buffer seen if that is larger."""
+    if w.dump_autosize and sk.max_recvmsg_len > w.goodsize:
+        return sk.max_recvmsg_len
+    return w.goodsize
+
+
+def dump(w, sk: Sock) -> int:
+    """netlink_dump: produce one chunk. Returns 0 or a negative errno (R7.5)."""
+    d = sk.dump
+    if sk.rx is None and sk.rmem >= w.rcvbuf:          # R7.2: ring sockets skip this
+        return -errno.ENOBUFS
+    size = alloc_size(w, sk)
+    skb = alloc_skb(w, sk.proto, sk.portid, sk.portid, size)
+    if skb is None:                                     # ring full: overrun already done
+        return -errno.ENOBUFS
+    room = skb.ring.payload_max if skb.ring is not None else size   # R7.1
+    parts = []
+    used = 0
+    if d.done_errno is None:
+        step = align4(16 + d.size)
+        while d.next < d.count and used + step <= room:
+            parts.append(nlmsg(DUMP_TYPE, NLM_F_MULTI, d.seq, sk.portid,
+                               bytes([d.next & 0xFF]) * d.size))
+            d.next += 1
+            used += step
+        if d.next < d.count and parts:
+            skb.data = b"".join(parts)
+            sendskb(w, sk, skb)
+            return 0
+        d.done_errno = 0 if d.next == d.count else -errno.EMSGSIZE
+    if room - used < DONE_LEN:                          # R7.5
+        if w.done_policy == "3.10":
+            free_skb(w, skb, "dropped:freed")
+            return -errno.ENOBUFS
+        skb.data = b"".join(parts)
+        sendskb(w, sk, skb)
+        return 0
+    parts.append(nlmsg(NLMSG_DONE, NLM_F_MULTI, d.seq, sk.portid,
+                       d.done_errno.to_bytes(4, "little", signed=True)))
+    skb.data = b"".join(parts)
+    sk.dump = None
+    sendskb(w, sk, skb)
+    return 0
+
+
+def start(w, sk: Sock, seq: int, count: int, size: int) -> int:
+    """__netlink_dump_start: EBUSY if one runs; else the first chunk now (R7.3).
+    Returns -EINTR (no ACK) on success, else the error to ACK."""
+    if sk.dump is not None:
+        return -errno.EBUSY
+    sk.dump = Dump(seq, count, size)
+    r = dump(w, sk)
+    return r if r else -errno.EINTR

@@ -1,0 +1,28 @@
+"""nfnetlink producers converted by the seed patch "nfnetlink: add support for memory
+mapped netlink" (R8.1-R8.4). Messages are opaque bytes supplied by the caller; the
+model decides only where they go. Handles are shared with the test driver
+(``drv_xmit``/``drv_free`` transmit or drop them).
+"""
+
+from __future__ import annotations
+
+import errno
+
+from . import driver
+from .uapi import NETLINK_NETFILTER
+
+
+def queue_alloc(w, dst_portid: int, data: bytes, handle: int, ldiff: int = 0) -> int:
+    """nfqnl_build_packet_message (R8.1, R8.2): one try; with ``ldiff`` (payload that
+    would be zero-copied) a frame is used only if the full length fits (R8.4)."""
+    return driver.alloc(w, dst_portid, 0, handle, NETLINK_NETFILTER, data, ldiff=ldiff)
+
+
+def log_alloc(w, dst_portid: int, inst_size: int, data: bytes, handle: int) -> int:
+    """nfulnl_alloc_skb (R8.1): try max(instance buffer, packet) first; only a NULL
+    (ring full) result triggers the packet-sized retry (R8.2)."""
+    n = max(inst_size, len(data))
+    e = driver.alloc(w, dst_portid, 0, handle, NETLINK_NETFILTER, data, alloc_len=n)
+    if e == errno.ENOBUFS and n > len(data):
+        e = driver.alloc(w, dst_portid, 0, handle, NETLINK_NETFILTER, data)
+    return e

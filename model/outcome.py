@@ -1,0 +1,67 @@
+"""Values the model returns: outcomes, trace events, byte patterns, and exceptions.
+
+A ``Pattern`` is how the model says "any of these byte strings is allowed" (SibylFS
+style): port decision D6 leaves the payload of a RESERVED frame unspecified, so reads
+return known bytes plus unknown ranges instead of a single value.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Event(NamedTuple):
+    """A tracepoint decision (patches/INTERFACES.md). For ``kind == "tx"`` the decision
+    is the mode (``zerocopy``/``copy``)."""
+
+    kind: str
+    portid: int
+    decision: str
+    reason: str
+    frame: int
+    len: int
+
+
+class Outcome(NamedTuple):
+    """Result of one operation: ``value`` on success, positive ``err`` on failure, and
+    the trace events the operation emitted."""
+
+    value: object = None
+    err: int = 0
+    events: tuple = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.err == 0
+
+
+class Pattern(NamedTuple):
+    """Bytes with unspecified ranges ``unknown`` = ((start, end), ...)."""
+
+    data: bytes
+    unknown: tuple = ()
+
+    @property
+    def known(self) -> bool:
+        return not self.unknown
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+    def matches(self, actual: bytes) -> bool:
+        if len(actual) != len(self.data):
+            return False
+        pos = 0
+        for start, end in self.unknown:
+            if actual[pos:start] != self.data[pos:start]:
+                return False
+            pos = end
+        return actual[pos:] == self.data[pos:]
+
+
+class Blocked(Exception):
+    """A blocking call would sleep forever in a sequential model."""
+
+
+class NotModelled(Exception):
+    """The model cannot predict this request (e.g. a real rtnetlink dump)."""

@@ -1,0 +1,175 @@
+"""RX path: allocation-time lookup and frame reservation, delivery, COPY, drop, release,
+unicast/broadcast to user sockets, and recvmsg.
+
+Seed patch: "netlink: implement memory mapped recvmsg()" (R4.1-R4.16), with port
+decision D6 (frame reserved at allocation, bytes copied at delivery).
+"""
+
+from __future__ import annotations
+
+import errno
+
+from .outcome import Blocked
+from .sock import Skb, Sock, overrun, rcv_wake
+from .uapi import COPY, KERNEL_PROTOCOLS, RESERVED, UNUSED, VALID
+
+
+def getsock(w, proto: int, ssk_portid: int, dst_portid: int) -> tuple[Sock | None, str]:
+    """R4.2 netlink_getsockbyportid: bound socket, and the connected-peer check."""
+    sk = w.ports.get((proto, dst_portid))
+    if sk is None:
+        return None, "no_socket"
+    if sk.connected and sk.dst_portid != ssk_portid:
+        return None, "connected"
+    return sk, ""
+
+
+def alloc_skb(w, proto: int, ssk_portid: int, dst_portid: int, size: int,
+              ldiff: int = 0) -> Skb | None:
+    """netlink_alloc_skb (R4.3, R4.4; D6). Returns a ring skb (frame RESERVED), a plain
+    skb (fallback), or None (ring full: overrun on the destination). ``ldiff``: bytes
+    that must fit as well (R8.4)."""
+    sk, reason = getsock(w, proto, ssk_portid, dst_portid)
+    ring = sk.rx if sk is not None else None
+    if sk is not None and ring is None:
+        reason = "no_ring"
+    elif ring is not None and size + ldiff > ring.payload_max:
+        reason = "too_big"
+    if reason:
+        w.emit("rx", dst_portid, "fallback", reason, -1, size)
+        return Skb(w.new_msg(), size)
+    ring.forward()
+    i = ring.head
+    if ring.status(i) != UNUSED:
+        w.emit("rx", sk.portid, "drop", "ring_full", i, size)
+        overrun(sk)
+        w.fate(w.new_msg(), "dropped:overrun")
+        return None
+    ring.set_status(i, RESERVED)
+    ring.mark_unspec(i)
+    ring.pending += 1
+    ring.advance()
+    w.emit("rx", sk.portid, "ring", "fits", i, size)
+    return Skb(w.new_msg(), size, ring=ring, frame=i, owner=sk)
+
+
+def free_skb(w, skb: Skb, fate: str) -> None:
+    """Free without delivery: a ring skb leaves an empty VALID frame (R4.15, R7.7)."""
+    if skb.ring is not None:
+        ring = skb.ring
+        ring.set_len(skb.frame, 0)
+        ring.set_status(skb.frame, VALID)
+        ring.pending -= 1
+        w.emit("rx", skb.owner.portid, "release", "undelivered", skb.frame, 0)
+        fate = "dropped:released"
+    w.fate(skb.mid, fate)
+
+
+def sendskb(w, sk: Sock, skb: Skb) -> int:
+    """__netlink_sendskb: ring skb → VALID (R4.7); plain skb to a ring socket → COPY or
+    drop (R4.9); otherwise queue. Returns the length (even for a COPY drop)."""
+    n = len(skb.data)
+    if skb.ring is not None:
+        ring, i = skb.ring, skb.frame
+        base = ring.offset(i)
+        ring.store(base + 24, skb.data)                     # D6: copy at delivery
+        ring.fill_hdr(i, n, skb.dst_group, skb.creds)
+        ring.set_status(i, VALID)
+        ring.pending -= 1
+        w.emit("rx", sk.portid, "deliver", "delivered", i, n)
+        w.fate(skb.mid, "ring")
+        return n
+    ring = sk.rx
+    if ring is not None:
+        i = ring.head
+        if ring.status(i) != UNUSED:                        # R4.9 step 1: no forwarding
+            w.emit("rx", sk.portid, "drop", "ring_full", i, n)
+            overrun(sk)
+            w.fate(skb.mid, "dropped:overrun")
+            return n
+        ring.advance()
+        queue(w, sk, skb)
+        ring.fill_hdr(i, n, skb.dst_group, skb.creds)
+        ring.set_status(i, COPY)
+        w.emit("rx", sk.portid, "copy", "unconverted", i, n)
+        return n
+    queue(w, sk, skb)
+    return n
+
+
+def queue(w, sk: Sock, skb: Skb) -> None:
+    ts = w.truesize(skb.size)
+    sk.queue.append((skb, ts))
+    sk.rmem += ts
+    w.fate(skb.mid, "queue")
+
+
+def unicast(w, proto: int, ssk_portid: int, skb: Skb, dst_portid: int, dontwait: bool,
+            from_kernel: bool, kernel_rcv=None) -> int:
+    """netlink_unicast to a user socket (or to the kernel via ``kernel_rcv``).
+    Returns the length or a negative errno."""
+    if dst_portid == 0 and proto in KERNEL_PROTOCOLS and kernel_rcv is not None:
+        w.fate(skb.mid, "consumed")
+        kernel_rcv(skb.data)
+        return len(skb.data)
+    sk, _ = getsock(w, proto, ssk_portid, dst_portid)
+    if sk is None or (dst_portid == 0 and proto in KERNEL_PROTOCOLS):
+        free_skb(w, skb, "dropped:refused")
+        return -errno.ECONNREFUSED
+    if skb.ring is None and (sk.rmem > w.rcvbuf or sk.congested):   # R4.6: ring skbs skip
+        if not (dontwait or from_kernel):
+            raise Blocked("sender would sleep on a congested receiver (R4.13)")
+        if from_kernel:
+            overrun(sk)
+            w.fate(skb.mid, "dropped:overrun")
+        else:
+            w.fate(skb.mid, "dropped:eagain")
+        return -errno.EAGAIN
+    return sendskb(w, sk, skb)
+
+
+def broadcast(w, proto: int, skb: Skb, exclude_portid: int, group: int) -> None:
+    """netlink_broadcast (R4.10): every subscriber gets a plain copy (COPY on ring
+    sockets), most recently subscribed socket first, subject to the rcvbuf/CONGESTED admission test."""
+    for sk in reversed(w.mc_list.get(proto, ())):
+        if sk.portid == exclude_portid or group not in sk.groups:
+            continue
+        clone = Skb(w.new_msg(), skb.size, skb.data, dst_group=group, creds=skb.creds)
+        if sk.rmem <= w.rcvbuf and not sk.congested:
+            sendskb(w, sk, clone)
+        else:
+            overrun(sk)
+            w.fate(clone.mid, "dropped:overrun")
+
+
+def recvmsg(w, sk: Sock, bufsize: int, dontwait: bool, continue_dump) -> tuple[bytes, int]:
+    """netlink_recvmsg (R4.14, R4.13, R7.3): returns (bytes, -errno or 0). Only the
+    receive queue is read; ring frames are never touched."""
+    try:
+        if sk.sk_err:                                       # sock_error() comes first
+            e, sk.sk_err = sk.sk_err, 0
+            return b"", -e
+        if not sk.queue:
+            if not dontwait:
+                raise Blocked("recvmsg on an empty receive queue")
+            return b"", -errno.EAGAIN
+        skb, ts = sk.queue.popleft()
+        sk.rmem -= ts
+        w.fate(skb.mid, "received")
+        if w.dump_autosize:
+            sk.max_recvmsg_len = min(max(sk.max_recvmsg_len, bufsize), 32768 - w.skb_overhead)
+        if sk.dump is not None and sk.rmem <= w.rcvbuf // 2:
+            r = continue_dump(sk)
+            if r:
+                sk.sk_err = -r                              # D3: positive errno
+        return skb.data[:bufsize], 0
+    finally:
+        rcv_wake(sk)
+
+
+def purge(w, sk: Sock) -> None:
+    """R2.8 / R2.10: drop everything queued for recvmsg, without raising sk_err."""
+    while sk.queue:
+        skb, ts = sk.queue.popleft()
+        sk.rmem -= ts
+        w.fate(skb.mid, "dropped:purged")

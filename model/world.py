@@ -1,0 +1,506 @@
+"""The state of one system and the operation facade (one method per syscall or kernel
+event). Each method returns an Outcome; the rules live in the topic modules.
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import NamedTuple
+
+from . import driver, dump, kernel, mapping, nfnetlink, poll, ring_setup, rx, tx
+from .outcome import Event, Outcome
+from .process import MM, File, FileTable, Mapping, Task
+from .sock import Sock
+from .uapi import (
+    NETLINK_ADD_MEMBERSHIP,
+    NETLINK_CAP_ACK,
+    NETLINK_DROP_MEMBERSHIP,
+    NETLINK_GENERIC,
+    NETLINK_NO_ENOBUFS,
+    NETLINK_USERSOCK,
+    NL_MMAP_HDRLEN,
+    POLLERR,
+    POLLHUP,
+    SOL_NETLINK,
+    dump_request,
+)
+
+NGROUPS = 32
+NONROOT_SEND = frozenset({NETLINK_USERSOCK})   # NL_CFG_F_NONROOT_SEND protocols
+
+
+class SockInfo(NamedTuple):
+    portid: int
+    sk_err: int
+    congested: bool
+    drops: int
+    rx_head: int
+    tx_head: int
+    rx_pending: int
+    tx_pending: int
+    mapped: int
+    queue_len: int
+    dump_running: bool
+
+
+class World:
+    def __init__(self, page_size: int = 4096, goodsize: int = 3776, skb_overhead: int = 320,
+                 rcvbuf: int = 212992, sndbuf: int = 212992, mem_limit: int = 64 << 20,
+                 done_policy: str = "3.10", dump_autosize: bool = False,
+                 drv_family: int = 0x20, pid: int = 1000) -> None:
+        self.page_size = page_size
+        self.goodsize = goodsize
+        self.skb_overhead = skb_overhead
+        self.rcvbuf = rcvbuf
+        self.sndbuf = sndbuf
+        self.mem_limit = mem_limit
+        self.done_policy = done_policy
+        self.dump_autosize = dump_autosize
+        self.drv_family = drv_family
+        self.tasks: dict[int, Task] = {pid: Task(pid, pid, FileTable(), MM())}
+        self.main = pid
+        self._next_pid = pid + 1
+        self._next_mid = 1
+        self._next_handle = 1
+        self._rover = -4096
+        self.ports: dict[tuple[int, int], Sock] = {}
+        self.mc_list: dict[int, list[Sock]] = {}
+        self.held: dict = {}
+        self.ledger: dict[int, str] = {}
+        self.trace: list = []
+
+    # -- helpers used by the topic modules ------------------------------------------
+    def emit(self, kind, portid, decision, reason, frame, length) -> None:
+        self.trace.append(Event(kind, portid & 0xFFFFFFFF, decision, reason, frame, length))
+
+    def new_msg(self) -> int:
+        mid = len(self.ledger)
+        self.ledger[mid] = "pending"
+        return mid
+
+    def fate(self, mid: int, fate: str) -> None:
+        self.ledger[mid] = fate
+
+    def truesize(self, size: int) -> int:
+        """Approximate SKB_TRUESIZE (rcvbuf accounting is not byte-exact in the model)."""
+        return size + 256 + self.skb_overhead
+
+    def _out(self, start: int, r: int = 0, value=None) -> Outcome:
+        ev = tuple(self.trace[start:])
+        if r < 0:
+            return Outcome(None, -r, ev)
+        return Outcome(r if value is None else value, 0, ev)
+
+    def _task(self, task: int | None) -> Task:
+        return self.tasks[self.main if task is None else task]
+
+    def _file(self, fd: int, task: int | None) -> File | None:
+        return self._task(task).files.fds.get(fd)
+
+    def _map(self, mid: int, task: int | None) -> Mapping | None:
+        return self._task(task).mm.maps.get(mid)
+
+    # -- sockets ------------------------------------------------------------------------
+    def socket(self, proto: int = NETLINK_GENERIC, task: int | None = None) -> Outcome:
+        t = self._task(task)
+        fd = t.files.lowest_free()
+        t.files.fds[fd] = File(Sock(proto), fd_refs=1)
+        return Outcome(fd)
+
+    def portid(self, fd: int, task: int | None = None) -> int:
+        return self._file(fd, task).sock.portid
+
+    def _insert(self, sk: Sock, portid: int) -> int:
+        if (sk.proto, portid) in self.ports:
+            return -errno.EADDRINUSE
+        sk.portid, sk.bound, sk.hashed = portid & 0xFFFFFFFF, True, True
+        self.ports[(sk.proto, sk.portid)] = sk
+        return 0
+
+    def _autobind(self, sk: Sock, t: Task) -> None:
+        """netlink_autobind: the tgid, else a negative portid (6.12 randomises the
+        start of that search: compare portids by identity, not value)."""
+        if sk.bound:
+            return
+        if self._insert(sk, t.tgid) == 0:
+            return
+        while self._insert(sk, self._rover) != 0:
+            self._rover -= 1
+        self._rover -= 1
+
+    def bind(self, fd: int, portid: int = 0, groups: int = 0,
+             task: int | None = None) -> Outcome:
+        t = self._task(task)
+        f = self._file(fd, task)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        sk = f.sock
+        r = 0
+        if sk.bound:
+            if portid and portid & 0xFFFFFFFF != sk.portid:
+                return Outcome(None, errno.EINVAL)
+        elif portid:
+            r = self._insert(sk, portid)
+        else:
+            self._autobind(sk, t)
+        if r == 0:
+            keep = {g for g in sk.groups if g > 32}
+            self._set_groups(sk, keep | {b + 1 for b in range(32) if groups >> b & 1})
+        return self._out(len(self.trace), r)
+
+    def _set_groups(self, sk: Sock, groups: set) -> None:
+        lst = self.mc_list.setdefault(sk.proto, [])
+        if groups and not sk.groups:
+            lst.append(sk)                     # sk_add_bind_node: newest first on walk
+        elif sk.groups and not groups:
+            lst.remove(sk)
+        sk.groups = groups
+
+    def connect(self, fd: int, portid: int, groups: int = 0,
+                task: int | None = None) -> Outcome:
+        t = self._task(task)
+        f = self._file(fd, task)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        sk = f.sock
+        if (portid or groups) and not self._may_send(t, sk):
+            return Outcome(None, errno.EPERM)
+        self._autobind(sk, t)
+        sk.connected = True
+        sk.dst_portid = portid & 0xFFFFFFFF
+        sk.dst_group = (groups & -groups).bit_length()
+        return Outcome(0)
+
+    def _may_send(self, t: Task, sk: Sock) -> bool:
+        return sk.proto in NONROOT_SEND or t.cap_net_admin
+
+    def setsockopt_int(self, fd: int, optname: int, value: int, level: int = SOL_NETLINK,
+                       task: int | None = None) -> Outcome:
+        f = self._file(fd, task)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        sk = f.sock
+        if level != SOL_NETLINK:
+            return Outcome(None, errno.ENOPROTOOPT)
+        if optname in (NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP):
+            if not 0 < value <= NGROUPS:
+                return Outcome(None, errno.EINVAL)
+            add = optname == NETLINK_ADD_MEMBERSHIP
+            self._set_groups(sk, sk.groups | {value} if add else sk.groups - {value})
+        elif optname == NETLINK_NO_ENOBUFS:
+            sk.no_enobufs = bool(value)
+            if value:
+                sk.congested = False
+        elif optname == NETLINK_CAP_ACK:
+            sk.cap_ack = bool(value)
+        else:
+            return Outcome(None, errno.ENOPROTOOPT)
+        return Outcome(0)
+
+    def setsockopt_ring(self, fd: int, tx: bool, req, optlen: int = 16,
+                        privileged: bool = True, level: int = SOL_NETLINK,
+                        task: int | None = None) -> Outcome:
+        """R1.1, R2.x (ring_setup)."""
+        f = self._file(fd, task)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        if level != SOL_NETLINK:
+            return Outcome(None, errno.ENOPROTOOPT)
+        start = len(self.trace)
+        e = ring_setup.set_ring(self, f.sock, 7 if tx else 6, req, optlen, privileged)
+        return self._out(start, -e)
+
+    # -- descriptors, processes, mappings ------------------------------------------------
+    def dup(self, fd: int, task: int | None = None) -> Outcome:
+        t = self._task(task)
+        f = t.files.fds.get(fd)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        new = t.files.lowest_free()
+        t.files.fds[new] = f
+        f.fd_refs += 1
+        return Outcome(new)
+
+    def close(self, fd: int, task: int | None = None) -> Outcome:
+        t = self._task(task)
+        f = t.files.fds.pop(fd, None)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        f.fd_refs -= 1
+        self._maybe_release(f)
+        return Outcome(0)
+
+    def _maybe_release(self, f: File) -> None:
+        """netlink_release once the last reference is gone (R2.10)."""
+        sk = f.sock
+        if f.fd_refs or f.vma_refs or sk.released:
+            return
+        sk.released = True
+        if sk.hashed:
+            del self.ports[(sk.proto, sk.portid)]
+            sk.hashed = False
+        self._set_groups(sk, set())
+        sk.dump = None
+        rx.purge(self, sk)
+
+    def clone(self, task: int | None = None, files: bool = False,
+              mm: bool = False) -> Outcome:
+        """fork (files=mm=False), a thread (both True), or the mixed clone flags (D2)."""
+        t = self._task(task)
+        tid = self._next_pid
+        self._next_pid += 1
+        if files:
+            ft = t.files
+            ft.users += 1
+        else:
+            ft = FileTable(fds=dict(t.files.fds))
+            for f in ft.fds.values():
+                f.fd_refs += 1
+        if mm:
+            m = t.mm
+            m.users += 1
+        else:
+            m = MM()
+            for old in t.mm.maps.values():
+                mid = self._next_mid
+                self._next_mid += 1
+                m.maps[mid] = Mapping(mid, old.file, old.length)
+                old.file.vma_refs += 1
+                old.file.sock.mapped += 1                 # R3.7: VMA duplication
+        tgid = t.tgid if mm and files else tid
+        self.tasks[tid] = Task(tid, tgid, ft, m, t.uid, t.gid, t.cap_net_admin)
+        return Outcome(tid)
+
+    def fork(self, task: int | None = None) -> Outcome:
+        return self.clone(task)
+
+    def spawn_thread(self, task: int | None = None) -> Outcome:
+        return self.clone(task, files=True, mm=True)
+
+    def exit(self, task: int) -> Outcome:
+        t = self.tasks.pop(task)
+        t.files.users -= 1
+        if not t.files.users:
+            for fd in list(t.files.fds):
+                f = t.files.fds.pop(fd)
+                f.fd_refs -= 1
+                self._maybe_release(f)
+        t.mm.users -= 1
+        if not t.mm.users:
+            for mid in list(t.mm.maps):
+                self._unmap(t.mm, mid)
+        return Outcome(0)
+
+    def mappings(self, task: int | None = None) -> list[int]:
+        return list(self._task(task).mm.maps)
+
+    def mmap(self, fd: int, length: int, offset: int = 0, task: int | None = None) -> Outcome:
+        """R3.2-R3.5, R3.7, R3.8."""
+        t = self._task(task)
+        f = t.files.fds.get(fd)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        e = mapping.check_mmap(f.sock, length, offset, self.page_size)
+        if e:
+            return Outcome(None, e)
+        mid = self._next_mid
+        self._next_mid += 1
+        t.mm.maps[mid] = Mapping(mid, f, mapping.ring_span(f.sock))
+        f.vma_refs += 1
+        f.sock.mapped += 1
+        return Outcome(mid)
+
+    def munmap(self, mid: int, task: int | None = None) -> Outcome:
+        """R3.9: a whole mapping."""
+        mm = self._task(task).mm
+        if mid not in mm.maps:
+            return Outcome(None, errno.EINVAL)
+        self._unmap(mm, mid)
+        return Outcome(0)
+
+    def _unmap(self, mm: MM, mid: int) -> None:
+        m = mm.maps.pop(mid)
+        if not m.file.sock.released:
+            m.file.sock.mapped -= 1
+        m.file.vma_refs -= 1
+        self._maybe_release(m.file)
+
+    # -- ring memory ----------------------------------------------------------------------
+    def _ring_of(self, mid: int, ring: str, i: int, task: int | None):
+        m = self._map(mid, task)
+        if m is None:
+            return None, None, errno.EFAULT
+        sk = m.file.sock
+        r = sk.rx if ring == "rx" else sk.tx
+        if r is None:
+            return None, None, errno.ENXIO
+        if not 0 <= i < r.frame_nr:
+            return None, None, errno.EINVAL
+        base = 0 if ring == "rx" or sk.rx is None else sk.rx.size
+        return sk, (r, base), 0
+
+    def write(self, mid: int, offset: int, data: bytes, task: int | None = None) -> Outcome:
+        m = self._map(mid, task)
+        if m is None or offset < 0 or offset + len(data) > m.length:
+            return Outcome(None, errno.EFAULT)
+        mapping.write(m.file.sock, offset, data)
+        return Outcome(0)
+
+    def read(self, mid: int, offset: int, n: int, task: int | None = None) -> Outcome:
+        m = self._map(mid, task)
+        if m is None or offset < 0 or offset + n > m.length:
+            return Outcome(None, errno.EFAULT)
+        return Outcome(mapping.read(m.file.sock, offset, n))
+
+    def ring_bytes(self, mid: int, task: int | None = None) -> Outcome:
+        m = self._map(mid, task)
+        if m is None:
+            return Outcome(None, errno.EFAULT)
+        return Outcome(mapping.read(m.file.sock, 0, m.length))
+
+    def frame(self, mid: int, ring: str, i: int, task: int | None = None) -> Outcome:
+        _sk, rb, e = self._ring_of(mid, ring, i, task)
+        return Outcome(None, e) if e else Outcome(rb[0].hdr(i))
+
+    def write_frame(self, mid: int, ring: str, i: int, status: int | None = None,
+                    nm_len: int | None = None, payload: bytes | None = None,
+                    task: int | None = None) -> Outcome:
+        """Userspace stores: payload at offset 24, then nm_len, then status."""
+        sk, rb, e = self._ring_of(mid, ring, i, task)
+        if e:
+            return Outcome(None, e)
+        r, base = rb
+        off = base + r.offset(i)
+        if payload is not None:
+            mapping.write(sk, off + NL_MMAP_HDRLEN, payload[:r.size - r.offset(i) - 24])
+        if nm_len is not None:
+            mapping.write(sk, off + 4, (nm_len & 0xFFFFFFFF).to_bytes(4, "little"))
+        if status is not None:
+            mapping.write(sk, off, (status & 0xFFFFFFFF).to_bytes(4, "little"))
+        return Outcome(0)
+
+    def payload(self, mid: int, ring: str, i: int, n: int | None = None,
+                task: int | None = None) -> Outcome:
+        sk, rb, e = self._ring_of(mid, ring, i, task)
+        if e:
+            return Outcome(None, e)
+        r, base = rb
+        n = r.nm_len(i) if n is None else n
+        off = base + r.offset(i) + NL_MMAP_HDRLEN
+        return Outcome(mapping.read(sk, off, min(n, base + r.size - off)))
+
+    # -- I/O ------------------------------------------------------------------------------
+    def _kernel_rcv(self, sk: Sock, t: Task):
+        return lambda data: kernel.rcv_skb(self, sk, data, t.cap_net_admin)
+
+    def sendmsg(self, fd: int, data: bytes | None = None, dst: tuple | None = (0, 0),
+                dontwait: bool = False, task: int | None = None) -> Outcome:
+        """R5.1: ``data=None`` on a TX-ring socket processes the ring (D3); otherwise
+        the normal path (None elsewhere is a zero-length send)."""
+        t = self._task(task)
+        f = t.files.fds.get(fd)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        sk = f.sock
+        start = len(self.trace)
+        if dst is None:
+            dst_portid, dst_group = sk.dst_portid, sk.dst_group
+        else:
+            dst_portid, dst_group = dst[0] & 0xFFFFFFFF, dst[1]
+            if (dst_portid or dst_group) and not self._may_send(t, sk):
+                return Outcome(None, errno.EPERM)
+        self._autobind(sk, t)
+        krcv = self._kernel_rcv(sk, t)
+        if data is None and sk.tx is not None:
+            r = tx.ring_send(self, t, sk, f, dst_portid, dst_group, dontwait, krcv)
+        else:
+            r = tx.plain_send(self, t, sk, data or b"", dst_portid, dst_group, dontwait, krcv)
+        return self._out(start, r)
+
+    def recvmsg(self, fd: int, bufsize: int = 65536, dontwait: bool = True,
+                task: int | None = None) -> Outcome:
+        """R4.14: the receive queue only; may continue a dump (R7.3)."""
+        f = self._file(fd, task)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        start = len(self.trace)
+        data, r = rx.recvmsg(self, f.sock, bufsize, dontwait, lambda sk: dump.dump(self, sk))
+        return self._out(start, r, data)
+
+    def poll(self, fd: int, events: int | None = None, task: int | None = None) -> Outcome:
+        """R6.x; with ``events`` the mask is filtered as poll(2) does."""
+        f = self._file(fd, task)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        start = len(self.trace)
+        mask = poll.poll(self, f.sock)
+        if events is not None:
+            mask &= events | POLLERR | POLLHUP
+        return self._out(start, 0, mask)
+
+    def so_error(self, fd: int, task: int | None = None) -> Outcome:
+        f = self._file(fd, task)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        e, f.sock.sk_err = f.sock.sk_err, 0
+        return Outcome(e)
+
+    # -- kernel senders -------------------------------------------------------------------
+    def _handle(self, handle: int | None) -> int:
+        if handle is None:
+            handle = self._next_handle
+        self._next_handle = max(self._next_handle, handle + 1)
+        return handle
+
+    def drv_alloc(self, dst_portid: int, size: int, handle: int | None = None) -> Outcome:
+        """R4.2-R4.4 with D6. ``handle``: the kernel's handle number, if known."""
+        start = len(self.trace)
+        h = self._handle(handle)
+        e = driver.alloc(self, dst_portid & 0xFFFFFFFF, size, h)
+        return self._out(start, -e, h)
+
+    def drv_xmit(self, handle: int) -> Outcome:
+        if not driver.known(self, handle):
+            return Outcome(None, errno.ENOENT)
+        start = len(self.trace)
+        r = driver.xmit(self, handle)
+        return Outcome(r, 0, tuple(self.trace[start:]))
+
+    def drv_free(self, handle: int) -> Outcome:
+        if not driver.known(self, handle):
+            return Outcome(None, errno.ENOENT)
+        start = len(self.trace)
+        driver.free(self, handle)
+        return self._out(start)
+
+    def drv_plain(self, dst_portid: int, size: int) -> Outcome:
+        start = len(self.trace)
+        r = driver.plain(self, dst_portid & 0xFFFFFFFF, size)
+        return Outcome(r, 0, tuple(self.trace[start:]))
+
+    def drv_dump(self, fd: int, count: int, size: int, seq: int = 0,
+                 task: int | None = None) -> Outcome:
+        return self.sendmsg(fd, dump_request(self.drv_family, seq, count, size), (0, 0),
+                            task=task)
+
+    def nfqueue_alloc(self, dst_portid: int, data: bytes, ldiff: int = 0,
+                      handle: int | None = None) -> Outcome:
+        start = len(self.trace)
+        h = self._handle(handle)
+        e = nfnetlink.queue_alloc(self, dst_portid & 0xFFFFFFFF, data, h, ldiff)
+        return self._out(start, -e, h)
+
+    def nflog_alloc(self, dst_portid: int, inst_size: int, data: bytes,
+                    handle: int | None = None) -> Outcome:
+        start = len(self.trace)
+        h = self._handle(handle)
+        e = nfnetlink.log_alloc(self, dst_portid & 0xFFFFFFFF, inst_size, data, h)
+        return self._out(start, -e, h)
+
+    # -- inspection ------------------------------------------------------------------------
+    def sock_info(self, fd: int, task: int | None = None) -> SockInfo:
+        sk = self._file(fd, task).sock
+        return SockInfo(sk.portid, sk.sk_err, sk.congested, sk.drops,
+                        sk.rx.head if sk.rx else -1, sk.tx.head if sk.tx else -1,
+                        sk.rx.pending if sk.rx else 0, sk.tx.pending if sk.tx else 0,
+                        sk.mapped, len(sk.queue), sk.dump is not None)
