@@ -130,7 +130,8 @@ def unicast(w, proto: int, ssk_portid: int, skb: Skb, dst_portid: int, dontwait:
 
 def broadcast(w, proto: int, skb: Skb, exclude_portid: int, group: int) -> None:
     """netlink_broadcast (R4.10): every subscriber gets a plain copy (COPY on ring
-    sockets), most recently subscribed socket first, subject to the rcvbuf/CONGESTED admission test."""
+    sockets), most recently subscribed socket first, subject to the rcvbuf/CONGESTED
+    admission test."""
     for sk in reversed(w.mc_list.get(proto, ())):
         if sk.portid == exclude_portid or group not in sk.groups:
             continue
