@@ -1,0 +1,166 @@
+"""R5.x with D1 (zero-copy only to the kernel), D2 (exclusive), D3 (NULL buffer)."""
+
+import errno
+
+from model.uapi import (
+    NETLINK_USERSOCK,
+    NLM_F_ACK,
+    NLMSG_NOOP,
+    UNUSED,
+    VALID,
+    nlmsg,
+)
+
+from .conftest import SMALL, Setup
+
+NOOP = nlmsg(NLMSG_NOOP, 0, 1, 0)
+
+
+def txs(**kw):
+    return Setup(rx=None, tx=SMALL, **kw)
+
+
+def put(s, i, data=NOOP, nm_len=None):
+    s.w.write_frame(s.mid, "tx", i, status=VALID, payload=data,
+                    nm_len=len(data) if nm_len is None else nm_len)
+
+
+def tx_events(o):
+    return [(e.decision, e.reason, e.frame, e.len) for e in o.events if e.kind == "tx"]
+
+
+def test_R5_1_null_buffer_sends_ring_real_buffer_does_not():
+    s = txs()
+    put(s, 0)
+    assert s.w.sendmsg(s.fd, NOOP).value == 16
+    assert s.st("tx")[0] == VALID
+    assert s.w.sendmsg(s.fd, None).value == 16
+    assert s.st("tx")[0] == UNUSED
+
+
+def test_R5_1_null_buffer_without_tx_ring_is_zero_length_send(s):
+    o = s.w.sendmsg(s.fd, None)
+    assert o.value == 0 and o.events == ()
+
+
+def test_R5_2_consumes_in_order_and_returns_total():
+    s = txs()
+    put(s, 0)
+    put(s, 1, NOOP + NOOP)
+    put(s, 3)
+    o = s.w.sendmsg(s.fd, None)
+    assert o.value == 48 and [e[2] for e in tx_events(o)] == [0, 1]
+    assert s.st("tx") == [UNUSED, UNUSED, UNUSED, VALID]   # frame 3 is behind head 2
+    assert s.w.sendmsg(s.fd, None).value == 0
+
+
+def test_R5_2_oversized_nm_len_is_EINVAL_frame_stays_valid_and_blocks():
+    s = txs()
+    put(s, 0)
+    put(s, 1, nm_len=2048 - 24 + 1)
+    o = s.w.sendmsg(s.fd, None)
+    assert o.err == errno.EINVAL and s.st("tx")[:2] == [UNUSED, VALID]
+    assert s.w.sendmsg(s.fd, None).err == errno.EINVAL
+    s.w.write_frame(s.mid, "tx", 1, nm_len=16)
+    assert s.w.sendmsg(s.fd, None).value == 16
+
+
+def test_R5_2_unicast_error_aborts_with_that_error():
+    s = txs(proto=NETLINK_USERSOCK)
+    put(s, 0, b"hi")
+    o = s.w.sendmsg(s.fd, None, (4242, 0))
+    assert o.err == errno.ECONNREFUSED and s.st("tx")[0] == UNUSED
+
+
+def test_R5_3_D1_copy_to_user_socket_reports_dst_not_kernel():
+    s = txs(proto=NETLINK_USERSOCK)
+    rx = s.w.socket(NETLINK_USERSOCK).value
+    s.w.bind(rx, 99)
+    put(s, 0, b"abc")
+    o = s.w.sendmsg(s.fd, None, (99, 0))
+    assert tx_events(o) == [("copy", "dst_not_kernel", 0, 3)]
+    assert s.w.recvmsg(rx).value == b"abc"
+
+
+def test_D1_zero_copy_to_kernel_when_exclusive_frame_unused_after():
+    s = txs()
+    put(s, 0)
+    o = s.w.sendmsg(s.fd, None)
+    assert tx_events(o) == [("zerocopy", "exclusive", 0, 16)]
+    assert s.st("tx")[0] == UNUSED and s.w.sock_info(s.fd).tx_pending == 0
+
+
+def test_D2_second_mapping_forces_copy():
+    s = txs()
+    s.w.mmap(s.fd, 8192)
+    put(s, 0)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
+
+
+def test_D2_no_mapping_forces_copy():
+    s = txs()
+    put(s, 0)
+    s.w.munmap(s.mid)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
+
+
+def test_D2_dup_forces_copy_close_restores():
+    s = txs()
+    d = s.w.dup(s.fd).value
+    put(s, 0)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "file_shared")
+    s.w.close(d)
+    put(s, 1)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
+
+
+def test_D2_fork_forces_copy_via_mapping_count():
+    s = txs()
+    s.w.fork()
+    put(s, 0)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
+
+
+def test_D2_thread_forces_copy_files_shared_first():
+    s = txs()
+    t = s.w.spawn_thread().value
+    put(s, 0)
+    assert tx_events(s.w.sendmsg(s.fd, None, task=t))[0][:2] == ("copy", "files_shared")
+    s.w.exit(t)
+    put(s, 1)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
+
+
+def test_D2_shared_mm_alone_forces_copy():
+    s = txs()
+    s.w.clone(files=False, mm=True)
+    s.w.close(s.fd, task=max(s.w.tasks))     # child's copy of the fd: file not shared
+    put(s, 0)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mm_shared")
+
+
+def test_R5_8_connected_destination_used_when_no_address():
+    s = txs(proto=NETLINK_USERSOCK)
+    rx = s.w.socket(NETLINK_USERSOCK).value
+    s.w.bind(rx, 55)
+    s.w.connect(s.fd, 55)
+    put(s, 0, b"z")
+    assert s.w.sendmsg(s.fd, None, None).value == 1
+    assert s.w.recvmsg(rx).value == b"z"
+
+
+def test_R5_1_prologue_unprivileged_generic_to_user_is_EPERM():
+    s = txs()
+    s.w.tasks[s.w.main].cap_net_admin = False
+    put(s, 0)
+    assert s.w.sendmsg(s.fd, None, (5, 0)).err == errno.EPERM
+    assert s.st("tx")[0] == VALID
+
+
+def test_R5_2_ack_generated_during_the_call_goes_to_rx_ring():
+    s = Setup(tx=SMALL)
+    req = nlmsg(NLMSG_NOOP, NLM_F_ACK, 7, 0)
+    s.w.write_frame(s.mid, "tx", 0, status=VALID, payload=req, nm_len=16)
+    o = s.w.sendmsg(s.fd, None)
+    assert [e.decision for e in o.events] == ["zerocopy", "ring", "deliver"]
+    assert s.hdr(0).status == VALID and s.hdr(0).len == 36
