@@ -20,7 +20,8 @@ def make_backend(name: str) -> Backend:
     if name == "kernel-only":
         return KernelBackend(port_base=base)
     if name == "kernel":
-        return Lockstep(KernelBackend(port_base=base), ModelBackend(port_base=base))
+        k = KernelBackend(port_base=base)
+        return Lockstep(k, ModelBackend(port_base=base, drv_family=k.drv.family))
     raise ValueError(f"unknown backend {name!r} (model, kernel, kernel-only)")
 
 

@@ -1,0 +1,218 @@
+"""Differential testing: random operation sequences applied to the kernel and the model
+in lockstep (``kernel`` backend = :class:`~conformance.backends.lockstep.Lockstep`), every
+result, errno, frame header, frame payload, poll mask, received message and tracepoint
+decision compared after each step.
+
+Environment:
+  NLMMAP_DIFF_STEPS      total steps wanted per run (default 10000 on the kernel, 600 for
+                         the host-side model run)
+  NLMMAP_DIFF_STEPS_PER  steps per hypothesis example (default 40)
+
+A failure prints hypothesis' shrunk sequence and writes the backend calls of the shrunk
+run as JSON (``python -m conformance replay FILE [--backend model|kernel]``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from .backends import make_backend
+from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type compared)
+from .replay import Recorder, save
+from .uapi import (
+    NL_MMAP_HDRLEN,
+    NLM_F_ACK,
+    NLM_F_REQUEST,
+    NLMSG_NOOP,
+    PAGE_SIZE,
+    RingReq,
+    nlmsg,
+)
+
+RX0 = RingReq.simple(PAGE_SIZE, 4)  # dump chunks fit (payload >= NLMSG_GOODSIZE)
+TX0 = RingReq.simple(PAGE_SIZE, 2)
+RX1 = RingReq(PAGE_SIZE, 2, PAGE_SIZE // 2, 4)  # small frames: dump chunks are COPY
+SIZES = [0, 24, 100, 1000, 2000, 2008, 2012, 3000, 4052, 4056, 5000]
+
+
+class Stats:
+    steps = 0  # hypothesis steps (rules executed)
+    ops = 0  # backend calls (each compared on the kernel)
+    examples = 0
+    started = 0.0
+
+
+def _status_ok(st_: int) -> bool:
+    return 0 <= st_ <= 4
+
+
+class NetlinkMmapMachine(RuleBasedStateMachine):
+    """Three GENERIC sockets: s0 RX(4 x 4096)+TX(2 x 4096), s1 RX(4 x 2048), s2 no ring;
+    and a portid whose socket was closed (destination lookup failure)."""
+
+    backend_name = "model"
+
+    def __init__(self) -> None:
+        super().__init__()
+        Stats.examples += 1
+        self.b = Recorder(make_backend(self.backend_name))
+        b = self.b
+        self.s = [b.socket(), b.socket(), b.socket()]
+        gone = b.socket()
+        b.close(gone)
+        self.gone = gone
+        b.set_ring(self.s[0], False, RX0)
+        b.set_ring(self.s[0], True, TX0)
+        b.set_ring(self.s[1], False, RX1)
+        self.map0 = b.mmap(self.s[0])
+        b.mmap(self.s[1])
+        self.rx = {self.s[0]: RX0, self.s[1]: RX1}
+        self.held: list[int] = []
+        self.tx_idx = 0
+        self.seq = 0
+        self.share: dict[str, int | None] = {"dup": None, "fork": None, "mmap": None,
+                                             "thread": None}
+
+    def _guard(self, fn, *a):
+        try:
+            return fn(*a)
+        except OSError:
+            return None
+        except AssertionError as e:
+            path = save(self.b.ops, str(e), self.backend_name,
+                        os.path.join(_results(), f"nlmmap-repro-{self.backend_name}.json"))
+            raise AssertionError(f"{e}\nreplayable sequence written to {path}") from None
+
+    def _dst(self, i: int) -> int:
+        return (self.s + [self.gone])[i]
+
+    # kernel producers ----------------------------------------------------------------------
+    @rule(dst=st.integers(0, 3), size=st.sampled_from(SIZES))
+    def alloc(self, dst, size):
+        h = self._guard(self.b.drv_alloc, self._dst(dst), size)
+        if h is not None:
+            self.held.append(h)
+
+    @precondition(lambda self: self.held)
+    @rule(i=st.integers(0, 7), free=st.booleans())
+    def finish(self, i, free):
+        h = self.held.pop(i % len(self.held))
+        self._guard(self.b.drv_free if free else self.b.drv_xmit, h)
+
+    @rule(dst=st.integers(0, 3), size=st.sampled_from(SIZES))
+    def plain(self, dst, size):
+        self._guard(self.b.drv_plain, self._dst(dst), size)
+
+    @rule(s=st.integers(0, 1), count=st.integers(1, 40),
+          size=st.sampled_from([40, 300, 1500]))
+    def dump(self, s, count, size):
+        self.seq += 1
+        sid = self.s[s]
+        self._guard(self.b.send, sid, self.b.dump_request(sid, self.seq, count, size))
+
+    # userspace on the RX rings --------------------------------------------------------------
+    @rule(s=st.integers(0, 1), i=st.integers(0, 3),
+          status=st.sampled_from([0, 0, 0, 4]))
+    def set_rx_status(self, s, i, status):
+        self._guard(self.b.set_status, self.s[s], "rx", i, status)
+
+    @rule(s=st.integers(0, 2))
+    def poll(self, s):
+        self._guard(self.b.poll, self.s[s])
+
+    @rule(s=st.integers(0, 2))
+    def recv(self, s):
+        self._guard(self.b.recv, self.s[s])
+
+    @rule(s=st.integers(0, 2))
+    def so_error(self, s):
+        self._guard(self.b.so_error, self.s[s])
+
+    # TX ring --------------------------------------------------------------------------------
+    @rule(n=st.integers(1, 2), ack=st.booleans(), bad=st.booleans(),
+          dst=st.sampled_from([0, 0, 0, 2]))
+    def tx_send(self, n, ack, bad, dst):
+        s0 = self.s[0]
+        written = []
+        for k in range(n):
+            i = (self.tx_idx + k) % TX0.frame_nr
+            if self.b.frame(s0, "tx", i).status != 0:
+                break
+            self.seq += 1
+            msg = nlmsg(NLMSG_NOOP, NLM_F_REQUEST | (NLM_F_ACK if ack else 0), self.seq)
+            nm_len = TX0.frame_size - NL_MMAP_HDRLEN + 1 if bad and k == n - 1 else None
+            self._guard(self.b.put_tx, s0, i, msg, 2, nm_len)
+            written.append(i)
+        target = (0, 0) if dst == 0 else (self.b.portid(self.s[dst]), 0)
+        self._guard(self.b.send_ring, s0, target)
+        for i in written:
+            if self.b.frame(s0, "tx", i).status != 0:
+                break
+            self.tx_idx = (self.tx_idx + 1) % TX0.frame_nr
+
+    @rule()
+    def tx_repair(self):
+        s0 = self.s[0]
+        if self.b.frame(s0, "tx", self.tx_idx).status == 2:
+            self._guard(self.b.set_len, s0, "tx", self.tx_idx, 16)
+
+    @rule(kind=st.sampled_from(["dup", "fork", "mmap", "thread"]))
+    def toggle_sharing(self, kind):
+        tok = self.share[kind]
+        b = self.b
+        if tok is None:
+            make = {"dup": lambda: b.dup(self.s[0]), "fork": b.fork_hold,
+                    "mmap": lambda: b.mmap(self.s[0]), "thread": b.thread_start}[kind]
+            self.share[kind] = self._guard(make)
+        else:
+            undo = {"dup": b.close_fd, "fork": b.fork_release, "mmap": b.munmap,
+                    "thread": b.thread_stop}[kind]
+            self._guard(undo, tok)
+            self.share[kind] = None
+
+    # observables after every step --------------------------------------------------------------
+    @invariant()
+    def frames_agree(self):
+        Stats.steps += 1
+        for sid, req in self.rx.items():
+            for i in range(req.frame_nr):
+                h = self._guard(self.b.frame, sid, "rx", i)
+                assert h is not None and _status_ok(h.status), (sid, i, h)
+                if h.status == 2:
+                    assert h.len <= req.frame_size - NL_MMAP_HDRLEN, (sid, i, h)
+                    self._guard(self.b.payload, sid, "rx", i, h.len)
+        for i in range(TX0.frame_nr):
+            self._guard(self.b.frame, self.s[0], "tx", i)
+
+    def teardown(self):
+        Stats.ops += len(self.b.ops)
+        self.b.close_all()
+
+
+def _results() -> str:
+    from .replay import results_dir
+    return results_dir()
+
+
+def run(backend_name: str, total_steps: int, steps_per: int) -> tuple[int, int, int, float]:
+    """Run the machine until about ``total_steps`` steps were executed. Returns
+    (steps, backend operations, examples, seconds)."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    machine = type(f"Machine_{backend_name.replace('-', '_')}", (NetlinkMmapMachine,),
+                   {"backend_name": backend_name})
+    Stats.steps = Stats.examples = Stats.ops = 0
+    Stats.started = time.monotonic()
+    while Stats.steps < total_steps:
+        remaining = total_steps - Stats.steps
+        examples = max(1, remaining // max(1, steps_per // 2))
+        run_state_machine_as_test(machine, settings=settings(
+            max_examples=examples, stateful_step_count=steps_per, deadline=None,
+            database=None, derandomize=False, print_blob=True,
+            suppress_health_check=list(HealthCheck)))
+    return Stats.steps, Stats.ops, Stats.examples, time.monotonic() - Stats.started

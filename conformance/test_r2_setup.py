@@ -1,0 +1,133 @@
+"""R2: ring setup and teardown through setsockopt (errno table, busy rules, zeroed memory,
+queue purge)."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from .backends.base import BADPTR
+from .helpers import SMALL, V, deliver, errno_of, ring_socket
+from .uapi import PAGE_SIZE, RingReq
+
+P = PAGE_SIZE
+
+# (name, request, optlen, expected errno or 0) -- expectations are the rule text (R2.3/R2.5/R2.7)
+SETUP_TABLE = [
+    ("r2_3_optlen_short", RingReq(P, 1, P, 1), 15, errno.EINVAL),
+    ("r2_3_optlen_long_ok", RingReq(P, 1, P, 1), 20, 0),
+    ("r2_5_block_size_zero", RingReq(0, 1, 32, 1), None, errno.EINVAL),
+    ("r2_5_block_size_negative", RingReq(1 << 31, 1, P, 1 << 31 >> 12), None, errno.EINVAL),
+    ("r2_5_block_not_page_multiple", RingReq(P + 4, 1, P + 4, 1), None, errno.EINVAL),
+    ("r2_5_frame_below_hdrlen", RingReq(P, 1, 20, P // 20), None, errno.EINVAL),
+    ("r2_5_frame_unaligned", RingReq(P, 1, 26, P // 26), None, errno.EINVAL),
+    ("r2_5_frame_larger_than_block", RingReq(P, 2, 2 * P, 1), None, errno.EINVAL),
+    ("r2_5_frame_nr_mismatch", RingReq(P, 2, P // 2, 3), None, errno.EINVAL),
+    ("r2_5_frame_nr_zero_with_blocks", RingReq(P, 1, P, 0), None, errno.EINVAL),
+    ("r2_5_minimal_frame_ok", RingReq(P, 1, 24, P // 24), None, 0),
+    ("r2_5_frame_larger_than_page_ok", RingReq(2 * P, 2, 2 * P, 2), None, 0),
+    ("r2_7_teardown_frame_nr_nonzero", RingReq(P, 0, P, 1), None, errno.EINVAL),
+    ("r2_7_teardown_without_ring_ok", RingReq(0, 0, 0, 0), None, 0),
+    ("r2_7_teardown_ignores_sizes", RingReq(12345, 0, 7, 0), None, 0),
+]
+
+
+@pytest.mark.parametrize("tx", [False, True], ids=["rx", "tx"])
+@pytest.mark.parametrize("name,req,optlen,expect", SETUP_TABLE, ids=[t[0] for t in SETUP_TABLE])
+def test_r2_3_r2_5_r2_7_setsockopt_errno_table(backend, tx, name, req, optlen, expect):
+    s = backend.socket()
+    if expect:
+        assert errno_of(backend.set_ring, s, tx, req, optlen) == expect
+    else:
+        backend.set_ring(s, tx, req, optlen)
+
+
+def test_r2_3_efault_bad_optval(backend):
+    s = backend.socket()
+    assert errno_of(backend.set_ring, s, False, BADPTR) == errno.EFAULT
+
+
+def test_r2_5_ring_cannot_be_resized_in_place(backend):
+    """Set up, then set up again without teardown: EBUSY; the old ring keeps working."""
+    s = backend.socket()
+    backend.set_ring(s, False, SMALL)
+    assert errno_of(backend.set_ring, s, False, RingReq.simple(P, 8)) == errno.EBUSY
+    backend.mmap(s)
+    deliver(backend, s)
+    assert backend.frame(s, "rx", 0).status == V
+
+
+@pytest.mark.parametrize("target_tx", [False, True], ids=["rx", "tx"])
+def test_r2_4_busy_while_mapped_then_free_after_munmap(backend, target_tx):
+    """A mapping covers both rings: neither can be changed or torn down while mapped
+    (R2.4); after munmap teardown succeeds (R3.9)."""
+    s = backend.socket()
+    backend.set_ring(s, False, SMALL)
+    backend.set_ring(s, True, SMALL)
+    m = backend.mmap(s)
+    assert errno_of(backend.set_ring, s, target_tx, RingReq(0, 0, 0, 0)) == errno.EBUSY
+    assert errno_of(backend.set_ring, s, target_tx, SMALL) == errno.EBUSY
+    backend.munmap(m)
+    backend.set_ring(s, target_tx, RingReq(0, 0, 0, 0))
+    backend.set_ring(s, target_tx, RingReq.simple(P, 2))
+
+
+def test_r2_6_fresh_ring_is_zeroed(backend):
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    for ring in ("rx", "tx"):
+        for i in range(SMALL.frame_nr):
+            h = backend.frame(s, ring, i)
+            assert (h.status, h.len, h.group, h.pid, h.uid, h.gid) == (0, 0, 0, 0, 0, 0)
+            assert backend.payload(s, ring, i, 64) == bytes(64)
+
+
+def test_r2_8_setup_purges_queued_messages(backend):
+    """A message queued before the RX ring exists is lost when the ring is set up."""
+    s = backend.socket()
+    assert backend.drv_plain(s, 40) >= 0
+    backend.set_ring(s, False, SMALL)
+    assert backend.recv(s) is None
+
+
+def test_r2_8_teardown_purges_copy_messages(backend):
+    """A COPY message pending in the receive queue is lost on RX teardown; the purge does
+    not raise sk_err."""
+    s = backend.socket()
+    backend.set_ring(s, False, SMALL)
+    m = backend.mmap(s)
+    assert backend.drv_plain(s, 40) >= 0
+    assert backend.frame(s, "rx", 0).status == 3
+    backend.munmap(m)
+    backend.set_ring(s, False, RingReq(0, 0, 0, 0))
+    assert backend.recv(s) is None
+    assert backend.so_error(s) == 0
+
+
+def test_r2_8_noop_teardown_still_purges(backend):
+    """Tearing down a non-existent RX ring still empties the receive queue (R2.7/R2.8c)."""
+    s = backend.socket()
+    assert backend.drv_plain(s, 40) >= 0
+    backend.set_ring(s, False, RingReq(0, 0, 0, 0))
+    assert backend.recv(s) is None
+
+
+def test_r2_8_tx_teardown_keeps_receive_queue(backend):
+    """Only the ring's own queue is purged: a TX teardown leaves received data alone."""
+    s = backend.socket()
+    assert backend.drv_plain(s, 40) >= 0
+    backend.set_ring(s, True, RingReq(0, 0, 0, 0))
+    assert backend.recv(s) is not None
+
+
+def test_r2_9_rings_independent_geometry(backend):
+    """RX and TX may have different geometry; the mapping is their sum (R2.9/R3.4)."""
+    rx = RingReq.simple(2048, 6)
+    tx = RingReq.simple(P, 2)
+    s = backend.socket()
+    backend.set_ring(s, False, rx)
+    backend.set_ring(s, True, tx)
+    assert errno_of(backend.mmap, s, rx.size) == errno.EINVAL
+    backend.mmap(s, rx.size + tx.size)
+    deliver(backend, s, 100)
+    assert backend.frame(s, "rx", 0).status == V

@@ -1,0 +1,192 @@
+"""R5 + D2: the TX ring -- path selection, the processing loop, copy vs zero-copy and
+the exclusivity conditions reported by the netlink_mmap_tx tracepoint."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from .helpers import SMALL, U, V, errno_of, payload_max, ring_socket, tx_events
+from .uapi import (
+    NETLINK_USERSOCK,
+    NLM_F_ACK,
+    NLM_F_REQUEST,
+    NLMSG_ERROR,
+    NLMSG_NOOP,
+    nlmsg,
+    parse_nlmsgs,
+)
+
+
+def noop(seq: int, ack: bool = True) -> bytes:
+    return nlmsg(NLMSG_NOOP, NLM_F_REQUEST | (NLM_F_ACK if ack else 0), seq)
+
+
+def acks(backend, s) -> list[tuple[int, int]]:
+    """(seq, error) of the ACK messages in VALID RX frames, in frame order."""
+    out = []
+    for i in range(SMALL.frame_nr):
+        if backend.frame(s, "rx", i).status == V:
+            for _ln, t, _f, seq, _pid, pl in parse_nlmsgs(backend.message(s, "rx", i)):
+                assert t == NLMSG_ERROR
+                out.append((seq, int.from_bytes(pl[:4], "little", signed=True)))
+    return out
+
+
+def test_r5_1_r5_2_ring_send_consumes_valid_frames_in_order(backend):
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    for i in range(3):
+        backend.put_tx(s, i, noop(10 + i))
+    assert backend.send_ring(s) == 3 * 16
+    assert backend.statuses(s, "tx") == [U] * SMALL.frame_nr
+    assert acks(backend, s) == [(10, 0), (11, 0), (12, 0)]
+
+
+def test_r5_1_plain_buffer_send_leaves_ring_alone(backend):
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    backend.put_tx(s, 0, noop(1))
+    assert backend.send(s, noop(2)) == 16
+    assert backend.frame(s, "tx", 0).status == V
+    assert acks(backend, s) == [(2, 0)]
+
+
+def test_r5_1_iovlen_zero_is_not_a_ring_send(backend):
+    """Bug history 1.3: msg_iovlen == 0 must not be taken for a ring send."""
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    backend.put_tx(s, 0, noop(1))
+    assert backend.sendmsg_noiov(s) == 0
+    assert backend.frame(s, "tx", 0).status == V
+    assert acks(backend, s) == []
+    assert backend.send_ring(s) == 16  # the ring path still works afterwards
+    assert acks(backend, s) == [(1, 0)]
+
+
+def test_r5_1_null_send_without_tx_ring_is_ordinary(backend):
+    s = ring_socket(backend, rx=SMALL, tx=None)
+    assert backend.send_ring(s) == 0
+    assert backend.statuses(s, "rx") == [U] * SMALL.frame_nr
+
+
+def test_r5_2_nothing_valid_returns_zero(backend):
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    backend.put_tx(s, 1, noop(1))  # behind a non-VALID head frame: not seen
+    assert backend.send_ring(s) == 0
+    assert backend.frame(s, "tx", 1).status == V
+
+
+def test_r5_2_oversized_nm_len_is_einval_and_sticks(backend):
+    """nm_len > frame payload: EINVAL, frame stays VALID, every later send fails the same
+    way; messages consumed earlier in the same call are not counted but are processed."""
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    backend.put_tx(s, 0, noop(1))
+    backend.put_tx(s, 1, noop(2), nm_len=payload_max(SMALL) + 1)
+    assert errno_of(backend.send_ring, s) == errno.EINVAL
+    assert backend.frame(s, "tx", 0).status == U
+    assert backend.frame(s, "tx", 1).status == V
+    assert errno_of(backend.send_ring, s) == errno.EINVAL
+    assert acks(backend, s) == [(1, 0)]
+    backend.set_len(s, "tx", 1, 16)
+    assert backend.send_ring(s) == 16
+    assert acks(backend, s) == [(1, 0), (2, 0)]
+
+
+def test_r5_2_nm_len_equal_to_payload_is_accepted(backend):
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    n = payload_max(SMALL)
+    msg = nlmsg(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, 5, bytes(n - 16))
+    assert len(msg) == n
+    backend.put_tx(s, 0, msg)
+    assert backend.send_ring(s) == n
+
+
+def test_r5_3_head_advances_and_wraps(backend):
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    for rnd in range(3):
+        for i in range(SMALL.frame_nr):
+            backend.put_tx(s, i, noop(100 * rnd + i, ack=False))
+        assert backend.send_ring(s) == 16 * SMALL.frame_nr
+    backend.put_tx(s, 0, noop(7, ack=False))
+    assert backend.send_ring(s) == 16
+
+
+def _exclusive(backend, s):
+    return None
+
+
+def _dup(backend, s):
+    return ("fd", backend.dup(s))
+
+
+def _fork(backend, s):
+    return ("fork", backend.fork_hold())
+
+
+def _mmap2(backend, s):
+    return ("map", backend.mmap(s))
+
+
+def _thread(backend, s):
+    return ("thread", backend.thread_start())
+
+
+SHARING = [
+    ("exclusive", _exclusive, ("zerocopy", "exclusive")),
+    ("dup", _dup, ("copy", "file_shared")),
+    ("fork", _fork, ("copy", "mapped_multiple")),
+    ("second_mmap", _mmap2, ("copy", "mapped_multiple")),
+    ("thread", _thread, ("copy", "files_shared")),
+]
+
+
+def _undo(backend, tok):
+    kind, v = tok
+    {"fd": backend.close_fd, "fork": backend.fork_release, "map": backend.munmap,
+     "thread": backend.thread_stop}[kind](v)
+
+
+@pytest.mark.parametrize("name,share,expect", SHARING, ids=[c[0] for c in SHARING])
+def test_d2_r5_4_exclusivity_decides_zerocopy(backend, name, share, expect):
+    """D2: zero-copy only for an exclusive socket sending to the kernel; dup, fork, a
+    second mapping or a second thread force copy mode, reported by the TX tracepoint.
+    In every mode the frame is UNUSED when sendmsg returns and the ACK arrives.
+    Undoing the sharing restores zero-copy (the test is made per call)."""
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    tok = share(backend, s)
+    backend.events()
+    backend.put_tx(s, 0, noop(1))
+    assert backend.send_ring(s) == 16
+    tx = [(e.decision, e.reason, e.frame) for e in tx_events(backend.events())]
+    assert tx == [(*expect, 0)]
+    assert backend.frame(s, "tx", 0).status == U
+    assert acks(backend, s) == [(1, 0)]
+    if tok is not None:
+        _undo(backend, tok)
+        backend.put_tx(s, 1, noop(2))
+        assert backend.send_ring(s) == 16
+        tx = [(e.decision, e.reason) for e in tx_events(backend.events())]
+        assert tx == [("zerocopy", "exclusive")]
+
+
+def test_r5_8_ring_send_to_user_peer_is_copied(backend):
+    """A ring send to another user socket (non-zero portid) is copy mode
+    (dst_not_kernel) and is delivered like a normal send."""
+    a = ring_socket(backend, rx=None, tx=SMALL, proto=NETLINK_USERSOCK)
+    b = backend.socket(NETLINK_USERSOCK)
+    msg = nlmsg(0x40, 0, 3, b"via tx ring")
+    backend.put_tx(a, 0, msg)
+    backend.events()
+    assert backend.send_ring(a, (backend.portid(b), 0)) == len(msg)
+    tx = [(e.decision, e.reason) for e in tx_events(backend.events())]
+    assert tx == [("copy", "dst_not_kernel")]
+    assert backend.frame(a, "tx", 0).status == U
+    assert backend.recv(b) == msg
+
+
+def test_r5_8_ring_send_to_missing_peer_fails(backend):
+    a = ring_socket(backend, rx=None, tx=SMALL, proto=NETLINK_USERSOCK)
+    gone = backend.socket(NETLINK_USERSOCK)
+    port = backend.portid(gone)
+    backend.close(gone)
+    backend.put_tx(a, 0, nlmsg(0x40, 0, 3, b"x"))
+    assert errno_of(backend.send_ring, a, (port, 0)) == errno.ECONNREFUSED

@@ -1,0 +1,90 @@
+"""R6: poll() on ring sockets -- the RX readable rule (frame before head), errors, and
+the side effects of poll (SKIP forwarding)."""
+
+from __future__ import annotations
+
+import errno
+
+from .helpers import SMALL, C, S, U, V, deliver, ring_socket
+from .uapi import POLLERR, POLLIN, POLLOUT
+
+
+def test_r6_4_fresh_ring_not_readable(backend):
+    s = ring_socket(backend)
+    m = backend.poll(s)
+    assert not m & POLLIN
+    assert m & POLLOUT  # R6.3: writable by the normal send-buffer test
+
+
+def test_r6_4_valid_frame_before_head_is_readable_until_released(backend):
+    s = ring_socket(backend)
+    deliver(backend, s)
+    assert backend.poll(s) & POLLIN
+    backend.set_status(s, "rx", 0, U)
+    assert not backend.poll(s) & POLLIN
+
+
+def test_r6_4_out_of_order_release_hides_older_frames(backend):
+    """Only the frame just before head is looked at: releasing the newest frame while an
+    older one is still VALID clears POLLIN."""
+    s = ring_socket(backend)
+    deliver(backend, s)
+    deliver(backend, s)
+    backend.set_status(s, "rx", 1, U)
+    assert backend.frame(s, "rx", 0).status == V
+    assert not backend.poll(s) & POLLIN
+
+
+def test_r6_4_reserved_frame_before_head_is_readable(backend):
+    s = ring_socket(backend)
+    h = backend.drv_alloc(s, 16)
+    assert backend.poll(s) & POLLIN
+    backend.drv_free(h)
+    assert backend.frame(s, "rx", 0).status == V
+
+
+def test_r6_4_head_wrap_checks_last_frame(backend):
+    s = ring_socket(backend)
+    for _ in range(SMALL.frame_nr):
+        deliver(backend, s)
+    for i in range(SMALL.frame_nr - 1):
+        backend.set_status(s, "rx", i, U)
+    assert backend.poll(s) & POLLIN  # head 0, frame N-1 still VALID
+    backend.set_status(s, "rx", SMALL.frame_nr - 1, U)
+    assert not backend.poll(s) & POLLIN
+
+
+def test_r6_3_queued_copy_message_is_readable(backend):
+    """A COPY message in the receive queue makes the socket readable even after its frame
+    was released (datagram_poll part, R6.3)."""
+    s = ring_socket(backend)
+    backend.drv_plain(s, 10)
+    assert backend.frame(s, "rx", 0).status == C
+    backend.set_status(s, "rx", 0, U)
+    assert backend.poll(s) & POLLIN
+    assert backend.recv(s) is not None
+    assert not backend.poll(s) & POLLIN
+
+
+def test_r6_3_overrun_reports_pollerr(backend):
+    s = ring_socket(backend)
+    for _ in range(SMALL.frame_nr):
+        deliver(backend, s)
+    backend.drv_plain(s, 10)
+    assert backend.poll(s) & POLLERR
+    assert backend.so_error(s) == errno.ENOBUFS
+    assert not backend.poll(s) & POLLERR
+
+
+def test_r6_4_poll_forwards_head_over_skip(backend):
+    """poll() advances the head past SKIP frames; the slot before the new head is the
+    SKIP frame, so the socket is readable (R6.4)."""
+    s = ring_socket(backend)
+    for _ in range(SMALL.frame_nr):
+        deliver(backend, s)
+    for i in range(SMALL.frame_nr):
+        backend.set_status(s, "rx", i, U)
+    backend.set_status(s, "rx", 0, S)
+    assert backend.poll(s) & POLLIN
+    backend.drv_plain(s, 10)
+    assert backend.frame(s, "rx", 1).status == C

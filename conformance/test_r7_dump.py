@@ -1,0 +1,136 @@
+"""R6.1/R6.2/R7: dumps on an RX ring -- first chunk in sendmsg, continuation only from
+poll() (flow control: head frame and the frame half a ring ahead must be free, D3),
+a dump larger than the ring, NLMSG_DONE, chunks as COPY when frames are too small."""
+
+from __future__ import annotations
+
+from .genl import DUMP_TYPE
+from .helpers import DUMP_RING, C, U, V, ring_socket
+from .uapi import NLM_F_MULTI, NLMSG_DONE, PAGE_SIZE, RingReq, parse_nlmsgs
+
+
+def start_dump(b, s, count, size, seq=77, via_ring=False):
+    req = b.dump_request(s, seq, count, size)
+    if via_ring:
+        b.put_tx(s, 0, req)
+        return b.send_ring(s)
+    return b.send(s, req)
+
+
+def check_dump_messages(b, s, msgs, count, size, seq=77):
+    """Messages 0..count-1 in order with the driver's contents, then NLMSG_DONE."""
+    port = b.portid(s)
+    assert len(msgs) == count + 1
+    for k, (ln, t, f, sq, pid, pl) in enumerate(msgs[:-1]):
+        assert (ln, t, f, sq, pid) == (16 + size, DUMP_TYPE, NLM_F_MULTI, seq, port), k
+        assert pl == bytes([k & 0xFF]) * size, k
+    ln, t, f, sq, pid, pl = msgs[-1]
+    assert (t, f & NLM_F_MULTI, sq) == (NLMSG_DONE, NLM_F_MULTI, seq)
+
+
+def drain(b, s, req, idx, msgs, max_polls=200):
+    """In-order ring reader: consume VALID (and COPY via recv) frames, release them, poll
+    when the next frame is UNUSED; stop at NLMSG_DONE. Returns (next index, polls)."""
+    polls = 0
+    while not msgs or msgs[-1][1] != NLMSG_DONE:
+        st = b.frame(s, "rx", idx).status
+        if st == U:
+            assert polls < max_polls, f"dump stalled at frame {idx} after {len(msgs)} msgs"
+            b.poll(s)
+            polls += 1
+            if b.frame(s, "rx", idx).status == U:
+                raise AssertionError(f"poll produced nothing at frame {idx}, "
+                                     f"{len(msgs)} messages so far")
+            continue
+        if st == V:
+            data = b.message(s, "rx", idx)
+        else:
+            assert st == C, f"frame {idx} status {st}"
+            data = b.recv(s)
+        msgs.extend(parse_nlmsgs(data))
+        b.set_status(s, "rx", idx, U)
+        idx = (idx + 1) % req.frame_nr
+    return idx, polls
+
+
+def test_r7_3_first_chunk_only_without_poll(backend):
+    """The request produces exactly one chunk synchronously; nothing more arrives until
+    poll() (a ring-only reader never gets more than the first chunk)."""
+    s = ring_socket(backend, rx=DUMP_RING)
+    start_dump(backend, s, 200, 200)
+    st = backend.statuses(s, "rx")
+    assert st[0] == V and st[1:] == [U] * (DUMP_RING.frame_nr - 1)
+    assert backend.recv(s) is None
+    assert backend.statuses(s, "rx")[1] == U
+
+
+def test_r6_1_r6_2_poll_fills_up_to_half_the_ring(backend):
+    """With frame 0 unreleased, poll() produces chunks while the head frame and the frame
+    half a ring ahead are free: frames 1..N/2-1 fill, then at head N/2 the frame
+    (N/2 + N/2) mod N = 0 is not UNUSED and the loop stops (D3)."""
+    n = DUMP_RING.frame_nr
+    s = ring_socket(backend, rx=DUMP_RING)
+    start_dump(backend, s, 400, 200)
+    backend.poll(s)
+    st = backend.statuses(s, "rx")
+    assert st[: n // 2] == [V] * (n // 2)
+    assert st[n // 2:] == [U] * (n - n // 2)
+
+
+def test_r6_2_frame_half_ahead_blocks_continuation(backend):
+    """Release frame 0 (head 1); a busy frame at (1 + N/2) mod N stops the dump in poll;
+    freeing it lets the dump continue."""
+    n = DUMP_RING.frame_nr
+    s = ring_socket(backend, rx=DUMP_RING)
+    start_dump(backend, s, 400, 200)
+    backend.set_status(s, "rx", 0, U)
+    blocker = (1 + n // 2) % n
+    backend.set_status(s, "rx", blocker, V)
+    backend.poll(s)
+    assert backend.frame(s, "rx", 1).status == U
+    backend.set_status(s, "rx", blocker, U)
+    backend.poll(s)
+    assert backend.frame(s, "rx", 1).status == V
+
+
+def test_r7_dump_larger_than_ring_completes_in_order(backend):
+    """A dump of several ring-fulls: every message exactly once, in order, then DONE."""
+    s = ring_socket(backend, rx=DUMP_RING)
+    count, size = 300, 200  # ~18 per chunk -> ~17 chunks for an 8-frame ring
+    start_dump(backend, s, count, size)
+    msgs: list = []
+    _idx, polls = drain(backend, s, DUMP_RING, 0, msgs)
+    check_dump_messages(backend, s, msgs, count, size)
+    assert polls >= 2
+
+
+def test_r7_dump_requested_through_tx_ring(backend):
+    s = ring_socket(backend, rx=DUMP_RING, tx=RingReq.simple(PAGE_SIZE, 2))
+    assert start_dump(backend, s, 50, 100, seq=5, via_ring=True) > 0
+    msgs: list = []
+    drain(backend, s, DUMP_RING, 0, msgs)
+    check_dump_messages(backend, s, msgs, 50, 100, seq=5)
+
+
+def test_r7_1_small_frames_make_copy_chunks(backend):
+    """Frame payload below NLMSG_GOODSIZE: dump chunks are plain skbs, delivered as COPY
+    frames, continued by recvmsg (R7.1, R7.3a)."""
+    req = RingReq.simple(2048, 8)
+    s = ring_socket(backend, rx=req)
+    start_dump(backend, s, 60, 100)
+    assert backend.frame(s, "rx", 0).status == C
+    msgs: list = []
+    drain(backend, s, req, 0, msgs)
+    check_dump_messages(backend, s, msgs, 60, 100)
+
+
+def test_r7_dump_restarts_at_every_head_position(backend):
+    """Bug history 1.4: start dumps with the ring head at every position 0..N-1; each
+    completes without loss or duplication."""
+    s = ring_socket(backend, rx=DUMP_RING)
+    idx = 0
+    for seq in range(1, DUMP_RING.frame_nr + 1):
+        start_dump(backend, s, 60, 300, seq=seq)
+        msgs: list = []
+        idx, _ = drain(backend, s, DUMP_RING, idx, msgs)
+        check_dump_messages(backend, s, msgs, 60, 300, seq=seq)
