@@ -6,6 +6,7 @@ from model import RingReq, World
 from model.uapi import (
     COPY,
     DUMP_TYPE,
+    NETLINK_CAP_ACK,
     NLM_F_ACK,
     NLM_F_CAPPED,
     NLM_F_MULTI,
@@ -13,7 +14,6 @@ from model.uapi import (
     NLMSG_ERROR,
     NLMSG_HDR,
     NLMSG_NOOP,
-    NETLINK_CAP_ACK,
     UNUSED,
     VALID,
     dump_request,

@@ -1,0 +1,118 @@
+"""Invariants over random operation sequences (hypothesis):
+- the kernel only makes the allowed frame-status transitions (R1.5, R4.4, R4.7, R4.9,
+  R4.15, R5.3/R5.4 with R7.7), never touches SKIP (R4.12);
+- every message ends in exactly one place: ring frame, receive queue (or read from it),
+  still held by its producer, or an accounted drop (R4.13, R4.15, R2.8);
+- a ring's pending count equals its RESERVED frames (R4.4, R2.4).
+"""
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model import RingReq, World
+from model.uapi import NLM_F_ACK, NLMSG_NOOP, SKIP, UNUSED, VALID, nlmsg
+
+RX = {(UNUSED, 1), (1, VALID), (UNUSED, 3), (UNUSED, VALID)}
+TX = {(VALID, UNUSED)}
+FATES = {"pending", "ring", "queue", "received", "consumed", "dropped:overrun",
+         "dropped:released", "dropped:purged", "dropped:refused", "dropped:eagain",
+         "dropped:freed"}
+
+GEOMS = [RingReq(4096, 1, 1024, 4), RingReq(8192, 2, 4096, 4), RingReq(4096, 2, 2048, 4)]
+
+
+def build(geo):
+    w = World(goodsize=1000)
+    socks = []
+    for k, g in enumerate(geo):
+        fd = w.socket().value
+        w.bind(fd, 100 + k)
+        w.setsockopt_ring(fd, False, g)
+        w.setsockopt_ring(fd, True, RingReq(4096, 1, 1024, 4))
+        mid = w.mmap(fd, g.block_size * g.block_nr + 4096).value
+        socks.append((fd, mid))
+    plain = w.socket().value
+    w.bind(plain, 200)
+    return w, socks, plain
+
+
+def statuses(w, socks):
+    out = {}
+    for fd, mid in socks:
+        for ring in ("rx", "tx"):
+            n = w._file(fd, None).sock.rx.frame_nr if ring == "rx" else 4
+            out[(fd, ring)] = [w.frame(mid, ring, i).value.status for i in range(n)]
+    return out
+
+
+op = st.tuples(st.sampled_from(["alloc", "xmit", "free", "plain", "release", "skip",
+                                "poll", "recv", "dump", "ack", "err", "teardown"]),
+               st.integers(0, 2), st.integers(0, 3), st.integers(0, 3000))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.sampled_from(GEOMS), min_size=1, max_size=2), st.lists(op, max_size=40))
+def test_invariants_over_random_operations(geo, ops):
+    w, socks, plain = build(geo)
+    ports = [100 + k for k in range(len(socks))] + [200, 999]
+    handles = []
+    for name, k, i, size in ops:
+        fd, mid = socks[k % len(socks)]
+        before = statuses(w, socks)
+        user = name in ("release", "skip")
+        if name == "alloc":
+            o = w.drv_alloc(ports[k % len(ports)], size)
+            if o.ok:
+                handles.append(o.value)
+        elif name in ("xmit", "free") and handles:
+            h = handles.pop(i % len(handles))
+            (w.drv_xmit if name == "xmit" else w.drv_free)(h)
+        elif name == "plain":
+            w.drv_plain(ports[k % len(ports)], size)
+        elif name == "release":                      # userspace never touches RESERVED
+            if w.frame(mid, "rx", i % 4).value.status != 1:
+                w.write_frame(mid, "rx", i % 4, status=UNUSED)
+        elif name == "skip":
+            if w.frame(mid, "rx", i % 4).value.status == VALID:
+                w.write_frame(mid, "rx", i % 4, status=SKIP)
+        elif name == "poll":
+            w.poll(fd)
+        elif name == "recv":
+            w.recvmsg(plain if i == 3 else fd)
+        elif name == "dump":
+            w.drv_dump(plain if i == 3 else fd, size % 40, size % 500)
+        elif name == "ack":
+            req = nlmsg(NLMSG_NOOP, NLM_F_ACK, 1, 0)
+            w.write_frame(mid, "tx", i, payload=req, nm_len=16, status=VALID)
+            w.sendmsg(fd, None)
+            before[(fd, "tx")][i] = VALID
+        elif name == "err":
+            w.so_error(fd)
+        elif name == "teardown":
+            w.setsockopt_ring(fd, False, (0, 0, 0, 0))
+        after = statuses(w, socks)
+        if not user:
+            for key, old in before.items():
+                allowed = RX if key[1] == "rx" else TX
+                for a, b in zip(old, after[key], strict=True):
+                    assert a == b or (a, b) in allowed, (name, key, a, b)
+        check_ledger(w, socks, plain, handles)
+
+
+def check_ledger(w, socks, plain, handles):
+    fates = Counter(w.ledger.values())
+    assert set(fates) <= FATES
+    all_socks = [w._file(fd, None).sock for fd, _ in socks] + [w._file(plain, None).sock]
+    queued = {skb.mid for sk in all_socks for skb, _ in sk.queue}
+    assert queued == {m for m, f in w.ledger.items() if f == "queue"}
+    held = {w.held[h][0].mid for h in handles}
+    assert held == {m for m, f in w.ledger.items() if f == "pending"}
+    assert fates["dropped:overrun"] == sum(sk.drops for sk in all_socks)
+    evs = Counter(e.decision for e in w.trace)
+    assert fates["ring"] == evs["deliver"]
+    assert fates["dropped:released"] == evs["release"]
+    for sk in all_socks[:-1]:
+        reserved = sum(sk.rx.status(i) == 1 for i in range(sk.rx.frame_nr))
+        assert sk.rx.pending == reserved
