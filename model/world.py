@@ -47,7 +47,9 @@ class World:
     def __init__(self, page_size: int = 4096, goodsize: int = 3776, skb_overhead: int = 320,
                  rcvbuf: int = 212992, sndbuf: int = 212992, mem_limit: int = 64 << 20,
                  done_policy: str = "3.10", dump_autosize: bool = False,
-                 drv_family: int = 0x20, pid: int = 1000) -> None:
+                 drv_family: int = 0x20, pid: int = 1000, netlink_mmap: bool = True) -> None:
+        """``netlink_mmap=False`` models a kernel without the series (R2.1, R3.1, R9.14)."""
+        self.netlink_mmap = netlink_mmap
         self.page_size = page_size
         self.goodsize = goodsize
         self.skb_overhead = skb_overhead
@@ -204,7 +206,7 @@ class World:
         f = self._file(fd, task)
         if f is None:
             return Outcome(None, errno.EBADF)
-        if level != SOL_NETLINK:
+        if level != SOL_NETLINK or not self.netlink_mmap:      # R1.1, R2.1
             return Outcome(None, errno.ENOPROTOOPT)
         start = len(self.trace)
         e = ring_setup.set_ring(self, f.sock, 7 if tx else 6, req, optlen, privileged)
@@ -300,6 +302,8 @@ class World:
         f = t.files.fds.get(fd)
         if f is None:
             return Outcome(None, errno.EBADF)
+        if not self.netlink_mmap:                               # R3.1: sock_no_mmap
+            return Outcome(None, errno.ENODEV)
         e = mapping.check_mmap(f.sock, length, offset, self.page_size)
         if e:
             return Outcome(None, e)
@@ -496,6 +500,14 @@ class World:
         h = self._handle(handle)
         e = nfnetlink.log_alloc(self, dst_portid & 0xFFFFFFFF, inst_size, data, h)
         return self._out(start, -e, h)
+
+    def ring_cfg(self, fd: int, task: int | None = None) -> Outcome:
+        """R1.8: the ring geometry netlink_diag reports (NDIAG_SHOW_RING_CFG)."""
+        f = self._file(fd, task)
+        if f is None:
+            return Outcome(None, errno.EBADF)
+        sk = f.sock
+        return Outcome((sk.rx.req if sk.rx else None, sk.tx.req if sk.tx else None))
 
     # -- inspection ------------------------------------------------------------------------
     def sock_info(self, fd: int, task: int | None = None) -> SockInfo:

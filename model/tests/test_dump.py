@@ -196,3 +196,13 @@ def test_R7_dump_request_via_tx_ring(big):
     o = s.w.sendmsg(s.fd, None)
     assert [e.decision for e in o.events] == ["zerocopy", "ring", "deliver"]
     assert [m[0] for m in ring_msgs(s, 0)] == [DUMP_TYPE] * 3 + [NLMSG_DONE]
+
+
+def test_R5_7_running_dump_does_not_pin_the_tx_frame():
+    s = Setup(rx=BIG, tx=SMALL)
+    req = dump_request(s.w.drv_family, 1, 100, 1000)
+    s.w.write_frame(s.mid, "tx", 0, status=VALID, payload=req, nm_len=len(req))
+    s.w.sendmsg(s.fd, None)
+    info = s.w.sock_info(s.fd)
+    assert info.dump_running and info.tx_pending == 0
+    assert s.w.frame(s.mid, "tx", 0).value.status == UNUSED

@@ -78,3 +78,25 @@ def test_R2_10_close_keeps_socket_while_mapped():
     assert s.w.drv_alloc(s.pid, 8).events[0].decision == "ring"
     s.w.munmap(s.mid)
     assert s.w.drv_alloc(s.pid, 8).events[0].reason == "no_socket"
+
+
+def test_R2_1_R3_1_R9_14_kernel_without_series():
+    w = World(netlink_mmap=False)
+    fd = w.socket().value
+    assert w.setsockopt_ring(fd, False, SMALL).err == errno.ENOPROTOOPT
+    assert w.mmap(fd, 8192).err == errno.ENODEV
+    w.bind(fd)
+    assert w.sendmsg(fd, None).value == 0           # an ordinary zero-length send
+
+
+def test_R1_8_ring_cfg_reports_geometry():
+    s = Setup(tx=RingReq(4096, 1, 4096, 1))
+    assert s.w.ring_cfg(s.fd).value == (SMALL, RingReq(4096, 1, 4096, 1))
+
+
+def test_R2_10_release_purges_receive_queue():
+    s = Setup()
+    s.w.drv_plain(s.pid, 1)
+    s.w.close(s.fd)
+    s.w.munmap(s.mid)
+    assert list(s.w.ledger.values()) == ["dropped:purged"]

@@ -18,7 +18,7 @@ from model.uapi import (
     nlmsg,
 )
 
-from .conftest import Setup
+from .conftest import SMALL, Setup
 
 
 def decisions(o):
@@ -227,3 +227,17 @@ def test_R4_15_xmit_to_vanished_destination_is_refused_and_released(s):
     o = s.w.drv_xmit(h)
     assert o.value == -errno.ECONNREFUSED
     assert decisions(o) == [("release", "undelivered", 0)]
+
+
+def test_R4_8_frame_follows_allocation_not_delivery_socket(s):
+    h = s.w.drv_alloc(s.pid, 1).value
+    s.w.close(s.fd)
+    s.w.munmap(s.mid)
+    w = s.w
+    fd = w.socket().value                         # a new socket takes over the portid
+    w.bind(fd, s.pid)
+    w.setsockopt_ring(fd, False, SMALL)
+    mid = w.mmap(fd, 8192).value
+    o = w.drv_xmit(h)
+    assert [(e.decision, e.frame) for e in o.events] == [("deliver", 0)]
+    assert w.frame(mid, "rx", 0).value.status == UNUSED

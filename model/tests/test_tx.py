@@ -164,3 +164,11 @@ def test_R5_2_ack_generated_during_the_call_goes_to_rx_ring():
     o = s.w.sendmsg(s.fd, None)
     assert [e.decision for e in o.events] == ["zerocopy", "ring", "deliver"]
     assert s.hdr(0).status == VALID and s.hdr(0).len == 36
+
+
+def test_R5_6_blocking_send_returns_at_first_non_valid_frame_nothing_pending():
+    s = txs()
+    put(s, 0)
+    put(s, 2)
+    o = s.w.sendmsg(s.fd, None, dontwait=False)
+    assert o.value == 16 and s.st("tx") == [UNUSED, UNUSED, VALID, UNUSED]
