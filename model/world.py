@@ -65,6 +65,7 @@ class World:
         self._next_mid = 1
         self._next_handle = 1
         self._rover = -4096
+        self._next_msg = 0
         self.ports: dict[tuple[int, int], Sock] = {}
         self.mc_list: dict[int, list[Sock]] = {}
         self.held: dict = {}
@@ -76,7 +77,8 @@ class World:
         self.trace.append(Event(kind, portid & 0xFFFFFFFF, decision, reason, frame, length))
 
     def new_msg(self) -> int:
-        mid = len(self.ledger)
+        mid = self._next_msg
+        self._next_msg += 1
         self.ledger[mid] = "pending"
         return mid
 
