@@ -201,6 +201,9 @@ class World:
             return Outcome(None, errno.ENOPROTOOPT)
         return Outcome(0)
 
+    def subscribe(self, fd: int, group: int, task: int | None = None) -> Outcome:
+        return self.setsockopt_int(fd, NETLINK_ADD_MEMBERSHIP, group, task=task)
+
     def setsockopt_ring(self, fd: int, tx: bool, req, optlen: int = 16,
                         privileged: bool = True, level: int = SOL_NETLINK,
                         task: int | None = None) -> Outcome:
