@@ -5,6 +5,7 @@ event). Each method returns an Outcome; the rules live in the topic modules.
 from __future__ import annotations
 
 import errno
+import functools
 from typing import NamedTuple
 
 from . import driver, dump, kernel, mapping, nfnetlink, poll, ring_setup, rx, tx
@@ -27,6 +28,24 @@ from .uapi import (
 
 NGROUPS = 32
 NONROOT_SEND = frozenset({NETLINK_USERSOCK})   # NL_CFG_F_NONROOT_SEND protocols
+
+
+class Failed(OSError):
+    """An errno found before the operation did anything; ``op`` turns it into an
+    Outcome (plain-value methods let it propagate as an OSError)."""
+
+    def __init__(self, err: int) -> None:
+        super().__init__(err, errno.errorcode.get(err, str(err)))
+
+
+def op(fn):
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kw):
+        try:
+            return fn(self, *args, **kw)
+        except Failed as e:
+            return Outcome(None, e.errno)
+    return wrapper
 
 
 class SockInfo(NamedTuple):
@@ -98,11 +117,11 @@ class World:
     def _task(self, task: int | None) -> Task:
         return self.tasks[self.main if task is None else task]
 
-    def _file(self, fd: int, task: int | None) -> File | None:
-        return self._task(task).files.fds.get(fd)
-
-    def _map(self, mid: int, task: int | None) -> Mapping | None:
-        return self._task(task).mm.maps.get(mid)
+    def _file(self, fd: int, task: int | None) -> File:
+        f = self._task(task).files.fds.get(fd)
+        if f is None:
+            raise Failed(errno.EBADF)
+        return f
 
     # -- sockets ------------------------------------------------------------------------
     def socket(self, proto: int = NETLINK_GENERIC, task: int | None = None) -> Outcome:
@@ -132,13 +151,11 @@ class World:
             self._rover -= 1
         self._rover -= 1
 
+    @op
     def bind(self, fd: int, portid: int = 0, groups: int = 0,
              task: int | None = None) -> Outcome:
         t = self._task(task)
-        f = self._file(fd, task)
-        if f is None:
-            return Outcome(None, errno.EBADF)
-        sk = f.sock
+        sk = self._file(fd, task).sock
         r = 0
         if sk.bound:
             if portid and portid & 0xFFFFFFFF != sk.portid:
@@ -160,13 +177,11 @@ class World:
             lst.remove(sk)
         sk.groups = groups
 
+    @op
     def connect(self, fd: int, portid: int, groups: int = 0,
                 task: int | None = None) -> Outcome:
         t = self._task(task)
-        f = self._file(fd, task)
-        if f is None:
-            return Outcome(None, errno.EBADF)
-        sk = f.sock
+        sk = self._file(fd, task).sock
         if (portid or groups) and not self._may_send(t, sk):
             return Outcome(None, errno.EPERM)
         self._autobind(sk, t)
@@ -178,12 +193,10 @@ class World:
     def _may_send(self, t: Task, sk: Sock) -> bool:
         return sk.proto in NONROOT_SEND or t.cap_net_admin
 
+    @op
     def setsockopt_int(self, fd: int, optname: int, value: int, level: int = SOL_NETLINK,
                        task: int | None = None) -> Outcome:
-        f = self._file(fd, task)
-        if f is None:
-            return Outcome(None, errno.EBADF)
-        sk = f.sock
+        sk = self._file(fd, task).sock
         if level != SOL_NETLINK:
             return Outcome(None, errno.ENOPROTOOPT)
         if optname in (NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP):
@@ -204,13 +217,12 @@ class World:
     def subscribe(self, fd: int, group: int, task: int | None = None) -> Outcome:
         return self.setsockopt_int(fd, NETLINK_ADD_MEMBERSHIP, group, task=task)
 
+    @op
     def setsockopt_ring(self, fd: int, tx: bool, req, optlen: int = 16,
                         privileged: bool = True, level: int = SOL_NETLINK,
                         task: int | None = None) -> Outcome:
         """R1.1, R2.x (ring_setup)."""
         f = self._file(fd, task)
-        if f is None:
-            return Outcome(None, errno.EBADF)
         if level != SOL_NETLINK or not self.netlink_mmap:      # R1.1, R2.1
             return Outcome(None, errno.ENOPROTOOPT)
         start = len(self.trace)
@@ -218,21 +230,19 @@ class World:
         return self._out(start, -e)
 
     # -- descriptors, processes, mappings ------------------------------------------------
+    @op
     def dup(self, fd: int, task: int | None = None) -> Outcome:
         t = self._task(task)
-        f = t.files.fds.get(fd)
-        if f is None:
-            return Outcome(None, errno.EBADF)
+        f = self._file(fd, task)
         new = t.files.lowest_free()
         t.files.fds[new] = f
         f.fd_refs += 1
         return Outcome(new)
 
+    @op
     def close(self, fd: int, task: int | None = None) -> Outcome:
-        t = self._task(task)
-        f = t.files.fds.pop(fd, None)
-        if f is None:
-            return Outcome(None, errno.EBADF)
+        f = self._file(fd, task)
+        del self._task(task).files.fds[fd]
         f.fd_refs -= 1
         self._maybe_release(f)
         return Outcome(0)
@@ -301,12 +311,11 @@ class World:
     def mappings(self, task: int | None = None) -> list[int]:
         return list(self._task(task).mm.maps)
 
+    @op
     def mmap(self, fd: int, length: int, offset: int = 0, task: int | None = None) -> Outcome:
         """R3.2-R3.5, R3.7, R3.8."""
         t = self._task(task)
-        f = t.files.fds.get(fd)
-        if f is None:
-            return Outcome(None, errno.EBADF)
+        f = self._file(fd, task)
         if not self.netlink_mmap:                               # R3.1: sock_no_mmap
             return Outcome(None, errno.ENODEV)
         e = mapping.check_mmap(f.sock, length, offset, self.page_size)
@@ -335,81 +344,75 @@ class World:
         self._maybe_release(m.file)
 
     # -- ring memory ----------------------------------------------------------------------
-    def _ring_of(self, mid: int, ring: str, i: int, task: int | None):
-        m = self._map(mid, task)
-        if m is None:
-            return None, None, errno.EFAULT
-        sk = m.file.sock
+    def _mapping(self, mid: int, task: int | None, offset: int = 0, n: int = 0) -> Mapping:
+        m = self._task(task).mm.maps.get(mid)
+        if m is None or offset < 0 or offset + n > m.length:
+            raise Failed(errno.EFAULT)
+        return m
+
+    def _ring(self, mid: int, ring: str, i: int, task: int | None):
+        sk = self._mapping(mid, task).file.sock
         r = sk.rx if ring == "rx" else sk.tx
         if r is None:
-            return None, None, errno.ENXIO
+            raise Failed(errno.ENXIO)
         if not 0 <= i < r.frame_nr:
-            return None, None, errno.EINVAL
-        base = 0 if ring == "rx" or sk.rx is None else sk.rx.size
-        return sk, (r, base), 0
+            raise Failed(errno.EINVAL)
+        return r
 
+    @op
     def write(self, mid: int, offset: int, data: bytes, task: int | None = None) -> Outcome:
-        m = self._map(mid, task)
-        if m is None or offset < 0 or offset + len(data) > m.length:
-            return Outcome(None, errno.EFAULT)
-        mapping.write(m.file.sock, offset, data)
+        mapping.write(self._mapping(mid, task, offset, len(data)).file.sock, offset, data)
         return Outcome(0)
 
+    @op
     def read(self, mid: int, offset: int, n: int, task: int | None = None) -> Outcome:
-        m = self._map(mid, task)
-        if m is None or offset < 0 or offset + n > m.length:
-            return Outcome(None, errno.EFAULT)
-        return Outcome(mapping.read(m.file.sock, offset, n))
+        return Outcome(mapping.read(self._mapping(mid, task, offset, n).file.sock, offset, n))
 
+    @op
     def ring_bytes(self, mid: int, task: int | None = None) -> Outcome:
-        m = self._map(mid, task)
-        if m is None:
-            return Outcome(None, errno.EFAULT)
+        m = self._mapping(mid, task)
         return Outcome(mapping.read(m.file.sock, 0, m.length))
 
+    @op
     def frame(self, mid: int, ring: str, i: int, task: int | None = None) -> Outcome:
-        _sk, rb, e = self._ring_of(mid, ring, i, task)
-        return Outcome(None, e) if e else Outcome(rb[0].hdr(i))
+        return Outcome(self._ring(mid, ring, i, task).hdr(i))
 
+    @op
     def write_frame(self, mid: int, ring: str, i: int, status: int | None = None,
                     nm_len: int | None = None, payload: bytes | None = None,
                     task: int | None = None) -> Outcome:
         """Userspace stores: payload at offset 24, then nm_len, then status."""
-        sk, rb, e = self._ring_of(mid, ring, i, task)
-        if e:
-            return Outcome(None, e)
-        r, base = rb
-        off = base + r.offset(i)
+        r = self._ring(mid, ring, i, task)
+        off = r.offset(i)
         if payload is not None:
-            mapping.write(sk, off + NL_MMAP_HDRLEN, payload[:r.size - r.offset(i) - 24])
+            r.store(off + NL_MMAP_HDRLEN, payload[:r.size - off - NL_MMAP_HDRLEN])
         if nm_len is not None:
-            mapping.write(sk, off + 4, (nm_len & 0xFFFFFFFF).to_bytes(4, "little"))
+            r.set_len(i, nm_len & 0xFFFFFFFF)
         if status is not None:
-            mapping.write(sk, off, (status & 0xFFFFFFFF).to_bytes(4, "little"))
+            r.set_status(i, status & 0xFFFFFFFF)
         return Outcome(0)
 
+    @op
     def payload(self, mid: int, ring: str, i: int, n: int | None = None,
                 task: int | None = None) -> Outcome:
-        sk, rb, e = self._ring_of(mid, ring, i, task)
-        if e:
-            return Outcome(None, e)
-        r, base = rb
-        n = r.nm_len(i) if n is None else n
+        sk = self._mapping(mid, task).file.sock
+        r = self._ring(mid, ring, i, task)
+        base = 0 if ring == "rx" or sk.rx is None else sk.rx.size
         off = base + r.offset(i) + NL_MMAP_HDRLEN
+        n = r.nm_len(i) if n is None else n
         return Outcome(mapping.read(sk, off, min(n, base + r.size - off)))
 
     # -- I/O ------------------------------------------------------------------------------
     def _kernel_rcv(self, sk: Sock, t: Task):
         return lambda data: kernel.rcv_skb(self, sk, data, t.cap_net_admin)
 
+    @op
     def sendmsg(self, fd: int, data: bytes | None = None, dst: tuple | None = (0, 0),
                 dontwait: bool = False, task: int | None = None) -> Outcome:
         """R5.1: ``data=None`` on a TX-ring socket processes the ring (D3); otherwise
         the normal path (None elsewhere is a zero-length send)."""
         t = self._task(task)
-        f = t.files.fds.get(fd)
-        if f is None:
-            return Outcome(None, errno.EBADF)
+        f = self._file(fd, task)
         sk = f.sock
         start = len(self.trace)
         if dst is None:
@@ -426,31 +429,28 @@ class World:
             r = tx.plain_send(self, t, sk, data or b"", dst_portid, dst_group, dontwait, krcv)
         return self._out(start, r)
 
+    @op
     def recvmsg(self, fd: int, bufsize: int = 65536, dontwait: bool = True,
                 task: int | None = None) -> Outcome:
         """R4.14: the receive queue only; may continue a dump (R7.3)."""
         f = self._file(fd, task)
-        if f is None:
-            return Outcome(None, errno.EBADF)
         start = len(self.trace)
         data, r = rx.recvmsg(self, f.sock, bufsize, dontwait, lambda sk: dump.dump(self, sk))
         return self._out(start, r, data)
 
+    @op
     def poll(self, fd: int, events: int | None = None, task: int | None = None) -> Outcome:
         """R6.x; with ``events`` the mask is filtered as poll(2) does."""
         f = self._file(fd, task)
-        if f is None:
-            return Outcome(None, errno.EBADF)
         start = len(self.trace)
         mask = poll.poll(self, f.sock)
         if events is not None:
             mask &= events | POLLERR | POLLHUP
         return self._out(start, 0, mask)
 
+    @op
     def so_error(self, fd: int, task: int | None = None) -> Outcome:
         f = self._file(fd, task)
-        if f is None:
-            return Outcome(None, errno.EBADF)
         e, f.sock.sk_err = f.sock.sk_err, 0
         return Outcome(e)
 
@@ -506,12 +506,10 @@ class World:
         e = nfnetlink.log_alloc(self, dst_portid & 0xFFFFFFFF, inst_size, data, h)
         return self._out(start, -e, h)
 
+    @op
     def ring_cfg(self, fd: int, task: int | None = None) -> Outcome:
         """R1.8: the ring geometry netlink_diag reports (NDIAG_SHOW_RING_CFG)."""
-        f = self._file(fd, task)
-        if f is None:
-            return Outcome(None, errno.EBADF)
-        sk = f.sock
+        sk = self._file(fd, task).sock
         return Outcome((sk.rx.req if sk.rx else None, sk.tx.req if sk.tx else None))
 
     # -- inspection ------------------------------------------------------------------------
