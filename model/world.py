@@ -30,6 +30,11 @@ NGROUPS = 32
 NONROOT_SEND = frozenset({NETLINK_USERSOCK})   # NL_CFG_F_NONROOT_SEND protocols
 
 
+def ffs(mask: int) -> int:
+    """nl_groups bitmask → group number (lowest set bit, 1-based; 0 for none)."""
+    return (mask & -mask).bit_length()
+
+
 class Failed(OSError):
     """An errno found before the operation did anything; ``op`` turns it into an
     Outcome (plain-value methods let it propagate as an OSError)."""
@@ -187,7 +192,7 @@ class World:
         self._autobind(sk, t)
         sk.connected = True
         sk.dst_portid = portid & 0xFFFFFFFF
-        sk.dst_group = (groups & -groups).bit_length()
+        sk.dst_group = ffs(groups)
         return Outcome(0)
 
     def _may_send(self, t: Task, sk: Sock) -> bool:
@@ -410,7 +415,8 @@ class World:
     def sendmsg(self, fd: int, data: bytes | None = None, dst: tuple | None = (0, 0),
                 dontwait: bool = False, task: int | None = None) -> Outcome:
         """R5.1: ``data=None`` on a TX-ring socket processes the ring (D3); otherwise
-        the normal path (None elsewhere is a zero-length send)."""
+        the normal path (None elsewhere is a zero-length send). ``dst`` is a sockaddr_nl
+        (portid, nl_groups bitmask); None = the connected destination."""
         t = self._task(task)
         f = self._file(fd, task)
         sk = f.sock
@@ -418,7 +424,7 @@ class World:
         if dst is None:
             dst_portid, dst_group = sk.dst_portid, sk.dst_group
         else:
-            dst_portid, dst_group = dst[0] & 0xFFFFFFFF, dst[1]
+            dst_portid, dst_group = dst[0] & 0xFFFFFFFF, ffs(dst[1])   # sockaddr_nl
             if (dst_portid or dst_group) and not self._may_send(t, sk):
                 return Outcome(None, errno.EPERM)
         self._autobind(sk, t)

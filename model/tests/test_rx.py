@@ -137,7 +137,7 @@ def test_R4_10_multicast_is_COPY_with_group_number():
     s.w.setsockopt_int(s.fd, 1, 5)
     tx = s.w.socket(NETLINK_USERSOCK).value
     s.w.bind(tx)
-    o = s.w.sendmsg(tx, b"mc", (0, 5))
+    o = s.w.sendmsg(tx, b"mc", (0, 1 << 4))     # nl_groups bitmask: group 5
     assert o.err == errno.ECONNREFUSED          # no kernel socket for USERSOCK
     assert decisions(o) == [("copy", "unconverted", 0)]
     assert s.hdr(0).group == 5 and s.hdr(0).status == COPY
