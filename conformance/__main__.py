@@ -12,8 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     rp = sub.add_parser("replay", help="re-run a recorded differential sequence")
     rp.add_argument("file")
-    rp.add_argument("--backend", choices=["model", "kernel", "kernel-only"], default=None,
-                    help="default: the backend recorded in the file")
+    rp.add_argument("--backend", default=None,
+                    help="model, kernel, kernel-only or mutant:NAME (default: the backend "
+                         "recorded in the file)")
     rp.add_argument("-q", "--quiet", action="store_true")
     sub.add_parser("smoke", help="smoke test of the running kernel")
     a = ap.parse_args(argv)

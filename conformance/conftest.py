@@ -4,12 +4,20 @@ kernel (marker ``kernel``: only meaningful in the gate's guest; elsewhere it fai
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from .backends import make_backend
 
+BACKENDS = ["model", pytest.param("kernel", marks=pytest.mark.kernel)]
+# NLMMAP_EXTRA_BACKEND=mutant:NAME also runs every scenario against a deliberately broken
+# model in lockstep with the real one (see backends/mutant.py): those runs should fail.
+if os.environ.get("NLMMAP_EXTRA_BACKEND"):
+    BACKENDS.append(os.environ["NLMMAP_EXTRA_BACKEND"])
 
-@pytest.fixture(params=["model", pytest.param("kernel", marks=pytest.mark.kernel)])
+
+@pytest.fixture(params=BACKENDS)
 def backend(request):
     b = make_backend(request.param)
     try:

@@ -74,6 +74,7 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         self.rx = {self.s[0]: RX0, self.s[1]: RX1}
         self.held: list[int] = []
         self.tx_idx = 0
+        self.rd = [0, 0]  # reader index per ring socket
         self.seq = 0
         self.share: dict[str, int | None] = {"dup": None, "fork": None, "mmap": None,
                                              "thread": None}
@@ -120,6 +121,22 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
           status=st.sampled_from([0, 0, 0, 4]))
     def set_rx_status(self, s, i, status):
         self._guard(self.b.set_status, self.s[s], "rx", i, status)
+
+    @rule(s=st.integers(0, 1), n=st.integers(1, 4))
+    def reader(self, s, n):
+        """An in-order reader: release up to n frames from its index on, then poll()
+        (which continues a running dump, R6.1)."""
+        sid, req = self.s[s], self.rx[self.s[s]]
+        for _ in range(n):
+            i = self.rd[s]
+            st_ = self._guard(self.b.frame, sid, "rx", i)
+            if st_ is None or st_.status in (0, 1):
+                break
+            if st_.status == 3:
+                self._guard(self.b.recv, sid)
+            self._guard(self.b.set_status, sid, "rx", i, 0)
+            self.rd[s] = (i + 1) % req.frame_nr
+        self._guard(self.b.poll, sid)
 
     @rule(s=st.integers(0, 2))
     def poll(self, s):

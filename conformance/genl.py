@@ -227,6 +227,8 @@ class Tracer:
         with open(f"{self.root}/tracing_on", "w") as f:
             f.write("1")
         self.clear()
+        # trace_pipe consumes what it returns: one non-blocking read per check
+        self.pipe = os.open(f"{self.root}/trace_pipe", os.O_RDONLY | os.O_NONBLOCK)
 
     @staticmethod
     def _find_root() -> str:
@@ -249,12 +251,19 @@ class Tracer:
             f.write("")
 
     def take(self) -> list[TraceEvent]:
-        with open(f"{self.root}/trace") as f:
-            text = f.read()
-        self.clear()
-        return parse_trace(text)
+        chunks = []
+        while True:
+            try:
+                b = os.read(self.pipe, 1 << 16)
+            except BlockingIOError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        return parse_trace(b"".join(chunks).decode(errors="replace"))
 
     def close(self) -> None:
+        os.close(self.pipe)
         for ev in self.EVENTS:
             try:
                 with open(f"{self.root}/events/netlink/{ev}/enable", "w") as f:

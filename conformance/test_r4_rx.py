@@ -167,13 +167,9 @@ def test_r4_9_user_to_user_copy_credentials(backend):
     assert backend.recv(a) == msg
 
 
-def test_r4_10_multicast_is_copy_with_group_number(backend, request):
+def test_r4_10_multicast_is_copy_with_group_number(backend):
     """sendto((0, 1 << 2)): nl_groups is a bitmask, the kernel broadcasts to group
     ffs(4) = 3; the receiver's COPY frame carries the group *number* 3."""
-    if backend.name == "model":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "model bug: World.sendmsg uses dst[1] as the group number, but a sockaddr_nl "
-            "carries the nl_groups bitmask (netlink_sendmsg: dst_group = ffs(nl_groups))")))
     a = backend.socket(NETLINK_USERSOCK)
     backend.join_group(a, 3)
     backend.set_ring(a, False, SMALL)

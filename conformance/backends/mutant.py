@@ -1,0 +1,72 @@
+"""Deliberately broken implementations, for checking that the suite catches them.
+
+A mutant is the model with one rule changed the way a faulty patch would change it; it
+plays the kernel's part against the unmodified model in :class:`Lockstep`
+(``make_backend("mutant:NAME")``). While no patched kernel is at hand this shows the
+scenarios and the differential machine detect a broken port and shrink it to a short
+replayable sequence; ``python -m conformance replay FILE --backend mutant:NAME``."""
+
+from __future__ import annotations
+
+import contextlib
+
+import model.dump
+import model.tx
+from model.uapi import UNUSED
+
+from .model import ModelBackend
+
+
+def _no_exclusivity(orig):
+    """The seed's bug D2 fixes: no exclusivity test at all (threads, dup, fork, second
+    mapping all get zero-copy)."""
+    def copy_reason(sk, task, dst_portid, dst_group, file):
+        return "dst_not_kernel" if dst_portid or dst_group else "exclusive"
+    return copy_reason
+
+
+def _dump_space_3_10(orig):
+    """The 3.10 off-by-one (bug history 1.4): wrap by subtracting frame_max, not N."""
+    def space(ring):
+        fmax = ring.frame_nr - 1
+        n = ring.head + fmax // 2
+        if n > fmax:
+            n -= fmax
+        return ring.status(ring.head) == UNUSED and ring.status(n) == UNUSED
+    return space
+
+
+MUTANTS = {
+    "no_exclusivity": (model.tx, "copy_reason", _no_exclusivity),
+    "dump_space_3_10": (model.dump, "space", _dump_space_3_10),
+}
+
+
+class MutantBackend(ModelBackend):
+    def __init__(self, mutant: str, **kw) -> None:
+        if mutant not in MUTANTS:
+            raise ValueError(f"unknown mutant {mutant!r}; known: {', '.join(MUTANTS)}")
+        super().__init__(**kw)
+        self.name = f"mutant:{mutant}"
+        mod, attr, make = MUTANTS[mutant]
+        self._patch = (mod, attr, make(getattr(mod, attr)))
+
+    @contextlib.contextmanager
+    def _mutated(self):
+        mod, attr, new = self._patch
+        old = getattr(mod, attr)
+        setattr(mod, attr, new)
+        try:
+            yield
+        finally:
+            setattr(mod, attr, old)
+
+    def __getattribute__(self, name):
+        attr = object.__getattribute__(self, name)
+        if name.startswith("_") or not callable(attr) or name in ("accepts", "events"):
+            return attr
+
+        def call(*a, **kw):
+            with object.__getattribute__(self, "_mutated")():
+                return attr(*a, **kw)
+        return call
