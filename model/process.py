@@ -31,9 +31,12 @@ class FileTable:
 
 @dataclass(eq=False)
 class Mapping:
+    """One VMA: ``start`` is its offset into the rings' mapping (non-zero after a split)."""
+
     mid: int
     file: File
     length: int
+    start: int = 0
 
 
 @dataclass(eq=False)

@@ -237,12 +237,7 @@ class World:
     # -- descriptors, processes, mappings ------------------------------------------------
     @op
     def dup(self, fd: int, task: int | None = None) -> Outcome:
-        t = self._task(task)
-        f = self._file(fd, task)
-        new = t.files.lowest_free()
-        t.files.fds[new] = f
-        f.fd_refs += 1
-        return Outcome(new)
+        return self.send_fd(fd, self.main if task is None else task, task)
 
     @op
     def close(self, fd: int, task: int | None = None) -> Outcome:
@@ -286,7 +281,7 @@ class World:
             for old in t.mm.maps.values():
                 mid = self._next_mid
                 self._next_mid += 1
-                m.maps[mid] = Mapping(mid, old.file, old.length)
+                m.maps[mid] = Mapping(mid, old.file, old.length, old.start)
                 old.file.vma_refs += 1
                 old.file.sock.mapped += 1                 # R3.7: VMA duplication
         tgid = t.tgid if mm and files else tid
@@ -341,6 +336,31 @@ class World:
         self._unmap(mm, mid)
         return Outcome(0)
 
+    def split(self, mid: int, offset: int, task: int | None = None) -> Outcome:
+        """mprotect() of part of a mapping: the VMA splits in two (R3.7: ``mapped`` + 1).
+        Returns the id of the upper part; a partial munmap is split + munmap."""
+        mm = self._task(task).mm
+        m = mm.maps.get(mid)
+        if m is None or offset <= 0 or offset >= m.length or offset % self.page_size:
+            return Outcome(None, errno.EINVAL)
+        new = self._next_mid
+        self._next_mid += 1
+        mm.maps[new] = Mapping(new, m.file, m.length - offset, m.start + offset)
+        m.length = offset
+        m.file.vma_refs += 1
+        m.file.sock.mapped += 1
+        return Outcome(new)
+
+    @op
+    def send_fd(self, fd: int, to_task: int, task: int | None = None) -> Outcome:
+        """SCM_RIGHTS: install the file in another task's table (D2: file shared)."""
+        f = self._file(fd, task)
+        table = self._task(to_task).files
+        new = table.lowest_free()
+        table.fds[new] = f
+        f.fd_refs += 1
+        return Outcome(new)
+
     def _unmap(self, mm: MM, mid: int) -> None:
         m = mm.maps.pop(mid)
         if not m.file.sock.released:
@@ -366,17 +386,19 @@ class World:
 
     @op
     def write(self, mid: int, offset: int, data: bytes, task: int | None = None) -> Outcome:
-        mapping.write(self._mapping(mid, task, offset, len(data)).file.sock, offset, data)
+        m = self._mapping(mid, task, offset, len(data))
+        mapping.write(m.file.sock, m.start + offset, data)
         return Outcome(0)
 
     @op
     def read(self, mid: int, offset: int, n: int, task: int | None = None) -> Outcome:
-        return Outcome(mapping.read(self._mapping(mid, task, offset, n).file.sock, offset, n))
+        m = self._mapping(mid, task, offset, n)
+        return Outcome(mapping.read(m.file.sock, m.start + offset, n))
 
     @op
     def ring_bytes(self, mid: int, task: int | None = None) -> Outcome:
         m = self._mapping(mid, task)
-        return Outcome(mapping.read(m.file.sock, 0, m.length))
+        return Outcome(mapping.read(m.file.sock, m.start, m.length))
 
     @op
     def frame(self, mid: int, ring: str, i: int, task: int | None = None) -> Outcome:

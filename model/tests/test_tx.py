@@ -172,3 +172,29 @@ def test_R5_6_blocking_send_returns_at_first_non_valid_frame_nothing_pending():
     put(s, 2)
     o = s.w.sendmsg(s.fd, None, dontwait=False)
     assert o.value == 16 and s.st("tx") == [UNUSED, UNUSED, VALID, UNUSED]
+
+
+def test_D2_fd_passed_to_another_process_forces_copy():
+    s = txs()
+    other = s.w.fork().value                            # then drops all it inherited
+    for fd in list(s.w.tasks[other].files.fds):
+        s.w.close(fd, task=other)
+    for mid in s.w.mappings(other):
+        s.w.munmap(mid, task=other)
+    put(s, 0)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
+    s.w.send_fd(s.fd, other)
+    put(s, 1)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "file_shared")
+
+
+def test_R3_7_D2_mprotect_split_counts_as_second_mapping():
+    s = txs()
+    upper = s.w.split(s.mid, 4096).value
+    assert s.w.sock_info(s.fd).mapped == 2
+    put(s, 0)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
+    s.w.munmap(upper)                                   # = partial munmap of the tail
+    put(s, 1)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
+    assert s.w.read(s.mid, 0, 4).value.data == bytes(4)
