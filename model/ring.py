@@ -19,7 +19,7 @@ _HDR = struct.Struct("=IIIIII")
 
 class Ring:
     __slots__ = ("req", "fpb", "frame_size", "frame_nr", "size", "mem", "head", "pending",
-                 "unspec")
+                 "unspec", "watch")
 
     def __init__(self, req: RingReq) -> None:
         self.req = req
@@ -31,6 +31,7 @@ class Ring:
         self.head = 0
         self.pending = 0
         self.unspec: dict[int, int] = {}
+        self.watch: tuple[int, set] | None = None   # (frame, statuses stored meanwhile)
 
     @property
     def payload_max(self) -> int:
@@ -45,6 +46,8 @@ class Ring:
 
     def set_status(self, i: int, status: int) -> None:
         _U32.pack_into(self.mem, self.offset(i), status)
+        if self.watch is not None and self.watch[0] == i:
+            self.watch[1].add(status)
 
     def hdr(self, i: int) -> FrameHdr:
         return FrameHdr(*_HDR.unpack_from(self.mem, self.offset(i)))

@@ -429,6 +429,20 @@ class World:
         n = r.nm_len(i) if n is None else n
         return Outcome(mapping.read(sk, off, min(n, base + r.size - off)))
 
+    def during(self, mid: int, ring: str, i: int, name: str, *args,
+               task: int | None = None, **kw) -> tuple[Outcome, frozenset]:
+        """Run operation ``name`` and return its outcome with the set of statuses a
+        concurrent reader of frame ``i`` may see meanwhile (SibylFS-style: any member is
+        allowed), e.g. RESERVED only for a zero-copy TX frame (R5.4, D1)."""
+        r = self._ring(mid, ring, i, task)
+        seen = {r.status(i)}
+        r.watch = (i, seen)
+        try:
+            out = getattr(self, name)(*args, **kw)
+        finally:
+            r.watch = None
+        return out, frozenset(seen)
+
     # -- I/O ------------------------------------------------------------------------------
     def _kernel_rcv(self, sk: Sock, t: Task):
         return lambda data: kernel.rcv_skb(self, sk, data, t.cap_net_admin)

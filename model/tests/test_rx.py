@@ -241,3 +241,10 @@ def test_R4_8_frame_follows_allocation_not_delivery_socket(s):
     o = w.drv_xmit(h)
     assert [(e.decision, e.frame) for e in o.events] == [("deliver", 0)]
     assert w.frame(mid, "rx", 0).value.status == UNUSED
+
+
+def test_R4_5_concurrent_reader_sees_RESERVED_until_delivery(s):
+    _, seen = s.w.during(s.mid, "rx", 0, "drv_alloc", s.pid, 1)
+    assert seen == {UNUSED, RESERVED}
+    _, seen = s.w.during(s.mid, "rx", 0, "drv_xmit", 1)
+    assert seen == {RESERVED, VALID}

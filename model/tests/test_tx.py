@@ -198,3 +198,14 @@ def test_R3_7_D2_mprotect_split_counts_as_second_mapping():
     put(s, 1)
     assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
     assert s.w.read(s.mid, 0, 4).value.data == bytes(4)
+
+
+def test_R5_4_D1_concurrent_reader_may_see_RESERVED_only_in_zero_copy():
+    s = txs()
+    put(s, 0)
+    out, seen = s.w.during(s.mid, "tx", 0, "sendmsg", s.fd, None)
+    assert out.value == 16 and seen == {VALID, 1, UNUSED}
+    s.w.mmap(s.fd, 8192)
+    put(s, 1)
+    _, seen = s.w.during(s.mid, "tx", 1, "sendmsg", s.fd, None)
+    assert seen == {VALID, UNUSED}
