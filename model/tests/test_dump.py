@@ -206,3 +206,13 @@ def test_R5_7_running_dump_does_not_pin_the_tx_frame():
     info = s.w.sock_info(s.fd)
     assert info.dump_running and info.tx_pending == 0
     assert s.w.frame(s.mid, "tx", 0).value.status == UNUSED
+
+
+def test_R7_5_first_chunk_into_full_ring_fails_request_and_its_ack():
+    big = Setup(rx=BIG)
+    for i in range(4):
+        big.w.write_frame(big.mid, "rx", i, status=VALID)
+    o = big.w.drv_dump(big.fd, 3, 10)
+    assert [(e.decision, e.reason) for e in o.events] == [("drop", "ring_full")] * 2
+    info = big.w.sock_info(big.fd)
+    assert (info.sk_err, info.drops, info.dump_running) == (errno.ENOBUFS, 2, True)

@@ -248,3 +248,10 @@ def test_R4_5_concurrent_reader_sees_RESERVED_until_delivery(s):
     assert seen == {UNUSED, RESERVED}
     _, seen = s.w.during(s.mid, "rx", 0, "drv_xmit", 1)
     assert seen == {RESERVED, VALID}
+
+
+def test_R4_2_lookup_repeated_at_transmission(s):
+    s.w.connect(s.fd, 77)
+    h = s.w.drv_alloc(s.pid, 10).value
+    assert s.w.drv_xmit(h).value == -errno.ECONNREFUSED
+    assert s.w.ledger[max(s.w.ledger)] == "dropped:refused"
