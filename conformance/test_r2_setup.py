@@ -43,6 +43,22 @@ def test_r2_3_r2_5_r2_7_setsockopt_errno_table(backend, tx, name, req, optlen, e
         backend.set_ring(s, tx, req, optlen)
 
 
+def test_r2_2_r2_3_short_optlen_is_einval_not_efault(backend):
+    """The ring options do not read an int first: optlen 0 with a NULL-ish buffer gives
+    EINVAL (length check), not EFAULT."""
+    s = backend.socket()
+    assert errno_of(backend.set_ring, s, False, b"", 0) == errno.EINVAL
+
+
+def test_r2_3_eperm_before_length_check(backend):
+    """Without CAP_NET_ADMIN: EPERM, checked before the length (optlen 0 -> EPERM, not
+    EINVAL); nothing is configured."""
+    s = backend.socket()
+    assert errno_of(backend.set_ring, s, False, SMALL, None, 270, False) == errno.EPERM
+    assert errno_of(backend.set_ring, s, True, b"", 0, 270, False) == errno.EPERM
+    assert errno_of(backend.mmap, s, SMALL.size) == errno.EINVAL  # R3.3: still no ring
+
+
 def test_r2_3_efault_bad_optval(backend):
     s = backend.socket()
     assert errno_of(backend.set_ring, s, False, BADPTR) == errno.EFAULT

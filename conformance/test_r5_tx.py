@@ -35,6 +35,8 @@ def acks(backend, s) -> list[tuple[int, int]]:
 
 
 def test_r5_1_r5_2_ring_send_consumes_valid_frames_in_order(backend):
+    """Three VALID frames, one sendto(NULL): all consumed in order, the return value is
+    their byte total, and the ACKs arrive as VALID ring frames (R4.1, R7.6)."""
     s = ring_socket(backend, rx=SMALL, tx=SMALL)
     for i in range(3):
         backend.put_tx(s, i, noop(10 + i))
@@ -190,3 +192,18 @@ def test_r5_8_ring_send_to_missing_peer_fails(backend):
     backend.close(gone)
     backend.put_tx(a, 0, nlmsg(0x40, 0, 3, b"x"))
     assert errno_of(backend.send_ring, a, (port, 0)) == errno.ECONNREFUSED
+
+
+def test_r7_6_ack_to_full_rx_ring_is_lost_with_enobufs(backend):
+    """The ACK cannot be built in a full RX ring: no ACK, sk_err ENOBUFS; the request
+    itself was processed (sendmsg counts it)."""
+    from .helpers import deliver
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    for _ in range(SMALL.frame_nr):
+        deliver(backend, s)
+    backend.put_tx(s, 0, noop(9))
+    assert backend.send_ring(s) == 16
+    assert backend.so_error(s) == errno.ENOBUFS
+    types = {parse_nlmsgs(backend.message(s, "rx", i))[0][1] for i in range(SMALL.frame_nr)}
+    assert types == {0x7FF0}  # still the driver's messages: no NLMSG_ERROR anywhere
+    assert backend.recv(s) is None

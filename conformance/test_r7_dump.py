@@ -4,9 +4,11 @@ a dump larger than the ring, NLMSG_DONE, chunks as COPY when frames are too smal
 
 from __future__ import annotations
 
+import errno
+
 from .genl import DUMP_TYPE
 from .helpers import DUMP_RING, C, U, V, ring_socket
-from .uapi import NLM_F_MULTI, NLMSG_DONE, PAGE_SIZE, RingReq, parse_nlmsgs
+from .uapi import NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, PAGE_SIZE, RingReq, parse_nlmsgs
 
 
 def start_dump(b, s, count, size, seq=77, via_ring=False):
@@ -134,3 +136,19 @@ def test_r7_dump_restarts_at_every_head_position(backend):
         msgs: list = []
         idx, _ = drain(backend, s, DUMP_RING, idx, msgs)
         check_dump_messages(backend, s, msgs, 60, 300, seq=seq)
+
+
+def test_r7_5_done_not_fitting_frees_the_chunk(backend):
+    """R7.5 (3.10, kept by D4): the callback completes with the chunk exactly full
+    (2 x 2036 = 4072 bytes), NLMSG_DONE does not fit: the chunk is freed (an empty VALID
+    frame, R4.15) and -ENOBUFS returned with the dump still in progress. For the first
+    chunk that error becomes the request's error ACK; DONE follows on the next poll.
+    The two messages of the freed chunk are never delivered."""
+    s = ring_socket(backend, rx=DUMP_RING)
+    start_dump(backend, s, 2, 2020)
+    f = backend.frame(s, "rx", 0)
+    assert (f.status, f.len) == (V, 0)
+    msgs: list = []
+    drain(backend, s, DUMP_RING, 0, msgs)
+    assert [(t, sq) for _l, t, _f, sq, _p, _pl in msgs] == [(NLMSG_ERROR, 77), (NLMSG_DONE, 77)]
+    assert int.from_bytes(msgs[0][5][:4], "little", signed=True) == -errno.ENOBUFS

@@ -149,7 +149,7 @@ def portid(sock: socket.socket) -> int:
 
 
 def set_ring(sock: socket.socket | int, tx: bool, req: RingReq | bytes,
-             optlen: int | None = None) -> None:
+             optlen: int | None = None, level: int = SOL_NETLINK) -> None:
     """setsockopt(SOL_NETLINK, NETLINK_{RX,TX}_RING, req) (R2.3-R2.8).
 
     ``req`` may be raw bytes and ``optlen`` may differ from the buffer size to exercise
@@ -161,8 +161,22 @@ def set_ring(sock: socket.socket | int, tx: bool, req: RingReq | bytes,
         optlen = len(raw)
     buf = ctypes.create_string_buffer(raw, max(len(raw), optlen, 1))
     opt = NETLINK_TX_RING if tx else NETLINK_RX_RING
-    if _libc.setsockopt(fd, SOL_NETLINK, opt, buf, optlen) != 0:
+    if _libc.setsockopt(fd, level, opt, buf, optlen) != 0:
         _raise_errno(f"setsockopt({'TX' if tx else 'RX'}_RING)")
+
+
+CAP_NET_ADMIN = 12
+
+
+def drop_cap_net_admin() -> None:
+    """Clear CAP_NET_ADMIN from this process's effective set (capset(2))."""
+    hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this pid
+    data = (ctypes.c_uint32 * 6)()
+    if _libc.capget(hdr, data) != 0:
+        _raise_errno("capget")
+    data[0] &= ~(1 << CAP_NET_ADMIN)  # data[0].effective
+    if _libc.capset(hdr, data) != 0:
+        _raise_errno("capset")
 
 
 def set_ring_badptr(sock: socket.socket | int, tx: bool, optlen: int = 16) -> None:

@@ -18,7 +18,7 @@ import itertools
 from dataclasses import dataclass
 
 from ..ring import FrameHdr
-from ..uapi import NETLINK_GENERIC, NL_MMAP_STATUS_VALID, RingReq
+from ..uapi import NETLINK_GENERIC, NL_MMAP_STATUS_VALID, SOL_NETLINK, RingReq
 
 BADPTR = b"BADPTR"  # set_ring(req=BADPTR): optval points at unmapped memory (EFAULT)
 
@@ -73,8 +73,10 @@ class Backend(abc.ABC):
 
     # -- ring setup and mapping -----------------------------------------------------
     @abc.abstractmethod
-    def set_ring(self, s: int, tx: bool, req: RingReq | bytes,
-                 optlen: int | None = None) -> None: ...
+    def set_ring(self, s: int, tx: bool, req: RingReq | bytes, optlen: int | None = None,
+                 level: int = SOL_NETLINK, privileged: bool = True) -> None:
+        """setsockopt(level, NETLINK_{RX,TX}_RING); ``privileged=False`` makes the call
+        without CAP_NET_ADMIN (kernel: from a child that dropped it)."""
 
     @abc.abstractmethod
     def mmap(self, s: int, length: int | None = None, offset: int = 0) -> int:

@@ -17,6 +17,8 @@ from ..uapi import (
     SOL_NETLINK,
     Mapping,
     RingReq,
+    drop_cap_net_admin,
+    fork_call,
     mmap_socket,
     open_netlink,
     poll_mask,
@@ -99,12 +101,26 @@ class KernelBackend(Backend):
         t.join()
 
     # rings ----------------------------------------------------------------------------
-    def set_ring(self, s: int, tx: bool, req: RingReq | bytes,
-                 optlen: int | None = None) -> None:
-        if req == BADPTR:
+    def set_ring(self, s: int, tx: bool, req: RingReq | bytes, optlen: int | None = None,
+                 level: int = SOL_NETLINK, privileged: bool = True) -> None:
+        if not privileged:
+            fd = self.socks[s].fileno()
+
+            def child():
+                drop_cap_net_admin()
+                try:
+                    set_ring(fd, tx, req, optlen, level)
+                except OSError as e:
+                    return e.errno
+                return 0
+            e = fork_call(child)
+            if e:
+                raise err(e)
+        elif req == BADPTR:
             set_ring_badptr(self.socks[s], tx, 16 if optlen is None else optlen)
             return
-        set_ring(self.socks[s], tx, req, optlen)
+        else:
+            set_ring(self.socks[s], tx, req, optlen, level)
         if isinstance(req, RingReq) and (optlen is None or optlen >= 16):
             self.reqs[s][1 if tx else 0] = req if req.block_nr else None
 

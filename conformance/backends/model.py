@@ -20,6 +20,7 @@ from ..uapi import (
     POLLOUT,
     POLLRDNORM,
     POLLWRNORM,
+    SOL_NETLINK,
     RingReq,
 )
 from .base import BADPTR, Backend, Event, err, next_port_base
@@ -112,8 +113,8 @@ class ModelBackend(Backend):
     thread_stop = fork_release
 
     # rings ----------------------------------------------------------------------------------
-    def set_ring(self, s: int, tx: bool, req: RingReq | bytes,
-                 optlen: int | None = None) -> None:
+    def set_ring(self, s: int, tx: bool, req: RingReq | bytes, optlen: int | None = None,
+                 level: int = SOL_NETLINK, privileged: bool = True) -> None:
         if req == BADPTR:
             mreq = None
         elif isinstance(req, RingReq):
@@ -121,8 +122,9 @@ class ModelBackend(Backend):
         else:
             mreq = bytes(req)
         self._o(self.w.setsockopt_ring(self.fds[s], tx, mreq,
-                                       optlen=16 if optlen is None else optlen))
-        if isinstance(req, RingReq) and (optlen is None or optlen >= 16):
+                                       optlen=16 if optlen is None else optlen,
+                                       privileged=privileged, level=level))
+        if isinstance(req, RingReq) and (optlen is None or optlen >= 16) and privileged:
             self.reqs[s][1 if tx else 0] = req if req.block_nr else None
 
     def rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
