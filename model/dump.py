@@ -37,11 +37,12 @@ def alloc_size(w, sk: Sock) -> int:
 def dump(w, sk: Sock) -> int:
     """netlink_dump: produce one chunk. Returns 0 or a negative errno (R7.5)."""
     d = sk.dump
-    if sk.rx is None and sk.rmem >= w.rcvbuf:          # R7.2: ring sockets skip this
-        return -errno.ENOBUFS
     size = alloc_size(w, sk)
     skb = alloc_skb(w, sk.proto, sk.portid, sk.portid, size)
     if skb is None:                                     # ring full: overrun already done
+        return -errno.ENOBUFS
+    if sk.rx is None and sk.rmem and sk.rmem + w.truesize(size) >= w.rcvbuf:
+        free_skb(w, skb, "dropped:freed")               # R7.2 (6.12.y: after allocation)
         return -errno.ENOBUFS
     room = skb.ring.payload_max if skb.ring is not None else size   # R7.1
     parts = []

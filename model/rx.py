@@ -116,7 +116,7 @@ def unicast(w, proto: int, ssk_portid: int, skb: Skb, dst_portid: int, dontwait:
     if sk is None or (dst_portid == 0 and proto in KERNEL_PROTOCOLS):
         free_skb(w, skb, "dropped:refused")
         return -errno.ECONNREFUSED
-    if skb.ring is None and (sk.rmem > w.rcvbuf or sk.congested):   # R4.6: ring skbs skip
+    if skb.ring is None and not admit(w, sk, skb.size):   # R4.6: ring skbs skip the test
         if not (dontwait or from_kernel):
             raise Blocked("sender would sleep on a congested receiver (R4.13)")
         if from_kernel:
@@ -128,6 +128,14 @@ def unicast(w, proto: int, ssk_portid: int, skb: Skb, dst_portid: int, dontwait:
     return sendskb(w, sk, skb)
 
 
+def admit(w, sk: Sock, size: int) -> bool:
+    """Receive-buffer admission of a plain skb (R4.10, R4.13) as in 6.12.y after
+    "netlink: Fix wraparounds of sk->sk_rmem_alloc": an empty queue always admits one,
+    otherwise the charged total must stay within rcvbuf; never while CONGESTED."""
+    rmem = sk.rmem + w.truesize(size)
+    return (sk.rmem == 0 or rmem <= w.rcvbuf) and not sk.congested
+
+
 def broadcast(w, proto: int, skb: Skb, exclude_portid: int, group: int) -> None:
     """netlink_broadcast (R4.10): every subscriber gets a plain copy (COPY on ring
     sockets), most recently subscribed socket first, subject to the rcvbuf/CONGESTED
@@ -136,7 +144,7 @@ def broadcast(w, proto: int, skb: Skb, exclude_portid: int, group: int) -> None:
         if sk.portid == exclude_portid or group not in sk.groups:
             continue
         clone = Skb(w.new_msg(), skb.size, skb.data, dst_group=group, creds=skb.creds)
-        if sk.rmem <= w.rcvbuf and not sk.congested:
+        if admit(w, sk, clone.size):
             sendskb(w, sk, clone)
         else:
             overrun(sk)

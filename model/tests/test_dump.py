@@ -92,11 +92,24 @@ def test_R7_2_plain_socket_over_rcvbuf_gets_no_chunk():
     fd = w.socket().value
     w.bind(fd)
     for _ in range(3):
-        w.drv_plain(w.portid(fd), 1000)                 # third one: overrun, EAGAIN
+        w.drv_plain(w.portid(fd), 1000)       # 2nd: over rcvbuf → overrun; 3rd: CONGESTED
     o = w.drv_dump(fd, 20, 10)
-    assert [e.reason for e in o.events] == ["no_ring"]  # only the (dropped) error ACK
+    assert [e.reason for e in o.events] == ["no_ring", "no_ring"]   # chunk, error ACK
     info = w.sock_info(fd)
-    assert (info.queue_len, info.drops, info.dump_running) == (2, 2, True)
+    assert (info.queue_len, info.drops, info.dump_running) == (1, 3, True)
+    assert w.so_error(fd).value == 105
+
+
+def test_R7_2_R4_13_empty_queue_always_admits_one_message():
+    w = World(rcvbuf=1000)
+    fd = w.socket().value
+    w.bind(fd)
+    assert w.drv_plain(w.portid(fd), 2000).value == 2016
+    assert w.drv_plain(w.portid(fd), 1).value == -errno.EAGAIN
+    assert w.recvmsg(fd).err == errno.ENOBUFS   # the overrun of the refused one
+    assert w.recvmsg(fd).value[:4] == (2016).to_bytes(4, "little")   # queue empty again
+    w.drv_dump(fd, 1, 10)
+    assert w.sock_info(fd).queue_len == 1 and not w.sock_info(fd).dump_running
 
 
 def test_R7_5_DONE_appended_when_it_fits_else_empty_valid_and_ENOBUFS_310():
