@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-from .uapi import NL_MMAP_HDRLEN, SKIP, UNUSED, FrameHdr, RingReq
+from .uapi import NL_MMAP_HDRLEN, SKIP, FrameHdr, RingReq
 
 _U32 = struct.Struct("=I")
 _HDR = struct.Struct("=IIIIII")
@@ -111,6 +111,3 @@ class Ring:
             off = base + self.offset(i)
             out.append((off + NL_MMAP_HDRLEN + u, off + self.frame_size))
         return out
-
-    def is_unused(self, i: int) -> bool:
-        return self.status(i) == UNUSED

@@ -255,3 +255,14 @@ def test_R4_2_lookup_repeated_at_transmission(s):
     h = s.w.drv_alloc(s.pid, 10).value
     assert s.w.drv_xmit(h).value == -errno.ECONNREFUSED
     assert s.w.ledger[max(s.w.ledger)] == "dropped:refused"
+
+
+def test_R4_10_subscribe_and_drop_membership():
+    s = Setup(proto=NETLINK_USERSOCK)
+    assert s.w.subscribe(s.fd, 33).err == errno.EINVAL
+    s.w.subscribe(s.fd, 2)
+    tx = s.w.socket(NETLINK_USERSOCK).value
+    s.w.bind(tx)
+    assert s.w.sendmsg(tx, b"a", (0, 1 << 1)).events[0].decision == "copy"
+    s.w.setsockopt_int(s.fd, 2, 2)
+    assert s.w.sendmsg(tx, b"b", (0, 1 << 1)).events == ()
