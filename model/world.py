@@ -9,7 +9,7 @@ import functools
 from typing import NamedTuple
 
 from . import driver, dump, kernel, mapping, nfnetlink, poll, ring_setup, rx, tx
-from .outcome import Event, Outcome
+from .outcome import Blocked, Event, Outcome
 from .process import MM, File, FileTable, Mapping, Task
 from .sock import Sock
 from .uapi import (
@@ -481,13 +481,18 @@ class World:
         return self._out(start, r, data)
 
     @op
-    def poll(self, fd: int, events: int | None = None, task: int | None = None) -> Outcome:
-        """R6.x; with ``events`` the mask is filtered as poll(2) does."""
-        f = self._file(fd, task)
+    def poll(self, fd: int, events: int | None = None, block: bool = False,
+             task: int | None = None) -> Outcome:
+        """R6.x; with ``events`` the mask is filtered as poll(2) does. ``block``: a poll
+        with no timeout; raises Blocked if nothing is ready (it would sleep until a
+        delivery or error report wakes it, R6.6)."""
+        sk = self._file(fd, task).sock
         start = len(self.trace)
-        mask = poll.poll(self, f.sock)
+        mask = poll.poll(self, sk)
         if events is not None:
             mask &= events | POLLERR | POLLHUP
+        if block and not mask:
+            raise Blocked("poll would sleep until the next wake-up (R6.6)")
         return self._out(start, 0, mask)
 
     @op

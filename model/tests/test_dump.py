@@ -2,7 +2,9 @@
 
 import errno
 
-from model import RingReq, World
+import pytest
+
+from model import NotModelled, RingReq, World
 from model.uapi import (
     COPY,
     DUMP_TYPE,
@@ -229,3 +231,12 @@ def test_R7_5_first_chunk_into_full_ring_fails_request_and_its_ack():
     assert [(e.decision, e.reason) for e in o.events] == [("drop", "ring_full")] * 2
     info = big.w.sock_info(big.fd)
     assert (info.sk_err, info.drops, info.dump_running) == (errno.ENOBUFS, 2, True)
+
+
+def test_R7_requests_the_model_cannot_answer_raise_NotModelled(s):
+    with pytest.raises(NotModelled):
+        s.w.sendmsg(s.fd, nlmsg(0x10, 1, 1, 0, bytes(4)))        # genl controller
+    r = World()
+    fd = r.socket(0).value
+    with pytest.raises(NotModelled):
+        r.sendmsg(fd, nlmsg(18, 1, 1, 0, bytes(16)))             # RTM_GETLINK

@@ -1,7 +1,10 @@
 """R6.x: poll mask, ring bits, dump flow control (D3)."""
 
-from model import RingReq, World
+import pytest
+
+from model import Blocked, RingReq, World
 from model.uapi import (
+    COPY,
     POLLERR,
     POLLIN,
     POLLOUT,
@@ -102,3 +105,15 @@ def test_D3_R6_2_space_test_wraps_modulo_N():
     w.write_frame(s.mid, "rx", 2, status=UNUSED)
     w.write_frame(s.mid, "rx", 3, status=VALID)      # 3.10 would have checked 3
     assert w.poll(s.fd).events[0].frame == 6
+
+
+def test_R6_6_blocking_poll_sleeps_until_delivery_or_error(s):
+    with pytest.raises(Blocked):
+        s.w.poll(s.fd, events=POLLIN, block=True)
+    s.w.drv_xmit(s.w.drv_alloc(s.pid, 1).value)
+    assert s.w.poll(s.fd, events=POLLIN, block=True).value == POLLIN
+    for i in range(4):
+        s.w.write_frame(s.mid, "rx", i, status=COPY if i else UNUSED)
+    s.w.drv_plain(s.pid, 1)                             # head 1 is COPY: dropped
+    s.w.write_frame(s.mid, "rx", 0, status=UNUSED)
+    assert s.w.poll(s.fd, events=POLLIN, block=True).value & POLLERR
