@@ -224,10 +224,12 @@ class World:
 
     @op
     def setsockopt_ring(self, fd: int, tx: bool, req, optlen: int = 16,
-                        privileged: bool = True, level: int = SOL_NETLINK,
+                        privileged: bool | None = None, level: int = SOL_NETLINK,
                         task: int | None = None) -> Outcome:
-        """R1.1, R2.x (ring_setup)."""
+        """R1.1, R2.x (ring_setup). ``privileged`` defaults to the task's CAP_NET_ADMIN."""
         f = self._file(fd, task)
+        if privileged is None:
+            privileged = self._task(task).cap_net_admin
         if level != SOL_NETLINK or not self.netlink_mmap:      # R1.1, R2.1
             return Outcome(None, errno.ENOPROTOOPT)
         start = len(self.trace)

@@ -168,3 +168,11 @@ small = st.sampled_from([0, 1, 2, 3, 4, 8, 24, 28, 1000, 2048, 4096, 8192, 12288
 @given(st.tuples(small | u32, st.integers(1, 64) | u32, small | u32, st.integers(0, 256) | u32))
 def test_R2_5_validation_agrees_with_independent_formula(req):
     assert err(req) == independent_valid(*req)
+
+
+def test_R2_3_task_without_cap_net_admin_gets_EPERM():
+    w, fd = fresh()
+    child = w.fork().value
+    w.tasks[child].cap_net_admin = False
+    assert w.setsockopt_ring(fd, False, SMALL, task=child).err == errno.EPERM
+    assert w.setsockopt_ring(fd, False, SMALL).err == 0
