@@ -23,6 +23,7 @@ from .uapi import (
     NLM_F_ACK,
     NLM_F_CAPPED,
     NLM_F_DUMP,
+    NLM_F_ECHO,
     NLM_F_REQUEST,
     NLMSG_ERROR,
     NLMSG_HDR,
@@ -51,7 +52,8 @@ def rcv_skb(w, sk: Sock, data: bytes, privileged: bool) -> None:
 
 def request(w, sk: Sock, msg: bytes, mtype: int, flags: int, seq: int,
             privileged: bool) -> int:
-    """Generic netlink dispatch, as far as the test driver goes."""
+    """genl_rcv_msg / genl_family_rcv_msg, as far as the test driver goes (a new family:
+    reserved header bytes and stray flags are checked, M5)."""
     if sk.proto != NETLINK_GENERIC or mtype == 0x10:
         raise NotModelled(f"request type {mtype:#x} of protocol {sk.proto}")
     if mtype != w.drv_family:
@@ -60,6 +62,9 @@ def request(w, sk: Sock, msg: bytes, mtype: int, flags: int, seq: int,
         return -errno.EINVAL
     cmd = msg[16]
     is_dump = flags & NLM_F_DUMP == NLM_F_DUMP
+    loose = flags & ~NLM_F_DUMP if is_dump else flags
+    if msg[18:20] != b"\0\0" or loose & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO):
+        return -errno.EINVAL                            # genl_header_check (new family)
     if cmd != DRV_CMD_DUMP:
         if is_dump or cmd not in (1, 2, 3, 4):
             return -errno.EOPNOTSUPP

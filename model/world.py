@@ -18,6 +18,7 @@ from .uapi import (
     NETLINK_DROP_MEMBERSHIP,
     NETLINK_GENERIC,
     NETLINK_NO_ENOBUFS,
+    NETLINK_ROUTE,
     NETLINK_USERSOCK,
     NL_MMAP_HDRLEN,
     POLLERR,
@@ -27,7 +28,8 @@ from .uapi import (
 )
 
 NGROUPS = 32
-NONROOT_SEND = frozenset({NETLINK_USERSOCK})   # NL_CFG_F_NONROOT_SEND protocols
+NONROOT_SEND = frozenset({NETLINK_USERSOCK})                   # NL_CFG_F_NONROOT_SEND
+NONROOT_RECV = frozenset({NETLINK_ROUTE, NETLINK_GENERIC})      # NL_CFG_F_NONROOT_RECV
 
 
 def ffs(mask: int) -> int:
@@ -162,8 +164,10 @@ class World:
         t = self._task(task)
         sk = self._file(fd, task).sock
         r = 0
+        if groups and not self._may_listen(t, sk):
+            return Outcome(None, errno.EPERM)
         if sk.bound:
-            if portid and portid & 0xFFFFFFFF != sk.portid:
+            if portid & 0xFFFFFFFF != sk.portid:
                 return Outcome(None, errno.EINVAL)
         elif portid:
             r = self._insert(sk, portid)
@@ -198,6 +202,9 @@ class World:
     def _may_send(self, t: Task, sk: Sock) -> bool:
         return sk.proto in NONROOT_SEND or t.cap_net_admin
 
+    def _may_listen(self, t: Task, sk: Sock) -> bool:
+        return sk.proto in NONROOT_RECV or t.cap_net_admin
+
     @op
     def setsockopt_int(self, fd: int, optname: int, value: int, level: int = SOL_NETLINK,
                        task: int | None = None) -> Outcome:
@@ -205,6 +212,8 @@ class World:
         if level != SOL_NETLINK:
             return Outcome(None, errno.ENOPROTOOPT)
         if optname in (NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP):
+            if not self._may_listen(self._task(task), sk):
+                return Outcome(None, errno.EPERM)
             if not 0 < value <= NGROUPS:
                 return Outcome(None, errno.EINVAL)
             add = optname == NETLINK_ADD_MEMBERSHIP

@@ -240,3 +240,15 @@ def test_R7_requests_the_model_cannot_answer_raise_NotModelled(s):
     fd = r.socket(0).value
     with pytest.raises(NotModelled):
         r.sendmsg(fd, nlmsg(18, 1, 1, 0, bytes(16)))             # RTM_GETLINK
+
+
+def test_R7_genl_header_check_rejects_stray_flags_and_reserved_bytes(s):
+    req = bytearray(dump_request(s.w.drv_family, 1, 1, 1))
+    req[6] |= NLM_F_MULTI
+    s.w.sendmsg(s.fd, bytes(req))
+    req = bytearray(dump_request(s.w.drv_family, 2, 1, 1))
+    req[18] = 1
+    s.w.sendmsg(s.fd, bytes(req))
+    errs = [ring_msgs(s, i)[0][4][:4] for i in (0, 1)]
+    assert errs == [(-errno.EINVAL).to_bytes(4, "little", signed=True)] * 2
+    assert not s.w.sock_info(s.fd).dump_running

@@ -266,3 +266,19 @@ def test_R4_10_subscribe_and_drop_membership():
     assert s.w.sendmsg(tx, b"a", (0, 1 << 1)).events[0].decision == "copy"
     s.w.setsockopt_int(s.fd, 2, 2)
     assert s.w.sendmsg(tx, b"b", (0, 1 << 1)).events == ()
+
+
+def test_R4_10_listening_needs_privilege_on_usersock_not_generic():
+    w = World()
+    child = w.fork().value
+    w.tasks[child].cap_net_admin = False
+    u = w.socket(NETLINK_USERSOCK, task=child).value
+    g = w.socket(task=child).value
+    assert w.subscribe(u, 1, task=child).err == errno.EPERM
+    assert w.bind(u, 0, groups=1, task=child).err == errno.EPERM
+    assert w.subscribe(g, 1, task=child).ok
+
+
+def test_R4_2_rebinding_a_bound_socket_to_another_portid_is_EINVAL(s):
+    assert s.w.bind(s.fd, 0).err == errno.EINVAL
+    assert s.w.bind(s.fd, s.pid).ok
