@@ -462,11 +462,15 @@ class World:
     def sendmsg(self, fd: int, data: bytes | None = None, dst: tuple | None = (0, 0),
                 dontwait: bool = False, task: int | None = None) -> Outcome:
         """R5.1: ``data=None`` on a TX-ring socket processes the ring (D3); otherwise
-        the normal path (None elsewhere is a zero-length send). ``dst`` is a sockaddr_nl
-        (portid, nl_groups bitmask); None = the connected destination."""
+        the normal path, where 6.12 refuses an empty message with ENODATA before any
+        other check (M8). ``dst`` is a sockaddr_nl (portid, nl_groups bitmask); None =
+        the connected destination."""
         t = self._task(task)
         f = self._file(fd, task)
         sk = f.sock
+        ring = data is None and sk.tx is not None
+        if not ring and not data:
+            return Outcome(None, errno.ENODATA)
         start = len(self.trace)
         if dst is None:
             dst_portid, dst_group = sk.dst_portid, sk.dst_group
@@ -476,10 +480,10 @@ class World:
                 return Outcome(None, errno.EPERM)
         self._autobind(sk, t)
         krcv = self._kernel_rcv(sk, t)
-        if data is None and sk.tx is not None:
+        if ring:
             r = tx.ring_send(self, t, sk, f, dst_portid, dst_group, dontwait, krcv)
         else:
-            r = tx.plain_send(self, t, sk, data or b"", dst_portid, dst_group, dontwait, krcv)
+            r = tx.plain_send(self, t, sk, data, dst_portid, dst_group, dontwait, krcv)
         return self._out(start, r)
 
     @op

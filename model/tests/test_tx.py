@@ -38,9 +38,18 @@ def test_R5_1_null_buffer_sends_ring_real_buffer_does_not():
     assert s.st("tx")[0] == UNUSED
 
 
-def test_R5_1_null_buffer_without_tx_ring_is_zero_length_send(s):
-    o = s.w.sendmsg(s.fd, None)
-    assert o.value == 0 and o.events == ()
+def test_R5_1_M8_empty_send_without_tx_ring_is_ENODATA_before_address_checks(s):
+    s.w.tasks[s.w.main].cap_net_admin = False
+    for data in (None, b""):
+        o = s.w.sendmsg(s.fd, data, (5, 0))
+        assert o.err == errno.ENODATA and o.events == ()
+
+
+def test_R5_1_empty_buffer_on_tx_ring_socket_is_not_ring_tx():
+    s = txs()
+    put(s, 0)
+    assert s.w.sendmsg(s.fd, b"").err == errno.ENODATA
+    assert s.st("tx")[0] == VALID
 
 
 def test_R5_2_consumes_in_order_and_returns_total():
