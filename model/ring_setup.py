@@ -31,7 +31,8 @@ def validate(req: RingReq, page_size: int) -> int:
 
 
 def set_ring(w, sk: Sock, optname: int, req, optlen: int, privileged: bool) -> int:
-    """R2.3 then netlink_set_ring (R2.4, R2.5, R2.7, R2.8). Returns 0 or an errno."""
+    """R2.3 then netlink_set_ring (R2.4, R2.5, R2.7, R2.8). Returns 0 or an errno.
+    R2.2/D4: no int is read from optval first, so EPERM precedes EFAULT."""
     if optname not in (NETLINK_RX_RING, NETLINK_TX_RING):
         return errno.ENOPROTOOPT
     if not privileged:                                  # R2.3.1: before the length

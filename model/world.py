@@ -239,8 +239,11 @@ class World:
         f = self._file(fd, task)
         if privileged is None:
             privileged = self._task(task).cap_net_admin
-        if level != SOL_NETLINK or not self.netlink_mmap:      # R1.1, R2.1
+        if level != SOL_NETLINK:                                # R1.1
             return Outcome(None, errno.ENOPROTOOPT)
+        if not self.netlink_mmap:           # R2.1: 6.12's int prologue, then no case 6/7
+            return Outcome(None, errno.EFAULT if req is None and optlen >= 4
+                           else errno.ENOPROTOOPT)
         start = len(self.trace)
         e = ring_setup.set_ring(self, f.sock, 7 if tx else 6, req, optlen, privileged)
         return self._out(start, -e)

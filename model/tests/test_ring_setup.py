@@ -176,3 +176,15 @@ def test_R2_3_task_without_cap_net_admin_gets_EPERM():
     w.tasks[child].cap_net_admin = False
     assert w.setsockopt_ring(fd, False, SMALL, task=child).err == errno.EPERM
     assert w.setsockopt_ring(fd, False, SMALL).err == 0
+
+
+def test_R2_2_bad_pointer_unprivileged_is_EPERM_not_EFAULT():
+    assert err(None, optlen=16, privileged=False) == errno.EPERM
+
+
+def test_R2_1_R2_2_without_series_prologue_EFAULT_then_ENOPROTOOPT():
+    w = World(netlink_mmap=False)
+    fd = w.socket().value
+    assert w.setsockopt_ring(fd, False, None, optlen=4).err == errno.EFAULT
+    assert w.setsockopt_ring(fd, False, None, optlen=3).err == errno.ENOPROTOOPT
+    assert w.setsockopt_ring(fd, True, SMALL).err == errno.ENOPROTOOPT
