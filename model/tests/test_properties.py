@@ -33,6 +33,7 @@ def build(geo):
         w.setsockopt_ring(fd, True, RingReq(4096, 1, 1024, 4))
         mid = w.mmap(fd, g.block_size * g.block_nr + 4096).value
         socks.append((fd, mid))
+        w.subscribe(fd, 1 + k)
     plain = w.socket().value
     w.bind(plain, 200)
     return w, socks, plain
@@ -48,7 +49,8 @@ def statuses(w, socks):
 
 
 op = st.tuples(st.sampled_from(["alloc", "xmit", "free", "plain", "release", "skip",
-                                "poll", "recv", "dump", "ack", "err", "teardown"]),
+                                "poll", "recv", "dump", "ack", "err", "teardown", "usend",
+                                "mcast"]),
                st.integers(0, 2), st.integers(0, 3), st.integers(0, 3000))
 
 
@@ -92,6 +94,10 @@ def test_invariants_over_random_operations(geo, ops):
             w.so_error(fd)
         elif name == "teardown":
             w.setsockopt_ring(fd, False, (0, 0, 0, 0))
+        elif name == "usend":
+            w.sendmsg(plain, bytes(size % 300 + 1), (ports[k % len(ports)], 0), dontwait=True)
+        elif name == "mcast":
+            w.sendmsg(plain, nlmsg(NLMSG_NOOP, 0, 1, 0, bytes(size % 100)), (0, 1 << i % 3))
         after = statuses(w, socks)
         if not user:
             for key, old in before.items():
