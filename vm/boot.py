@@ -81,7 +81,7 @@ def _stream(cmd: list[str], log_path: Path, *, silence: float, total: float,
 
     child = pexpect.spawn(cmd[0], cmd[1:], timeout=silence, encoding="utf-8",
                           codec_errors="replace", dimensions=(50, 200),
-                          env=dict(os.environ, TERM="dumb"))
+                          env=dict(paths.tool_env(), TERM="dumb"))
     chunks: list[str] = []
     hang = False
     t0 = time.monotonic()
@@ -224,4 +224,4 @@ def shell(bzimage: Path, *, cache: Path, accel: str = "auto", memory: str = "2G"
     cmd = vng_command(vng, bzimage, accel=accel, memory=memory, cpus=cpus, rwdirs=[run_dir],
                       exec_cmd=None, cwd=paths.REPO)
     log.info("shell: %s (shared rw dir %s)", shlex.join(cmd), run_dir)
-    return subprocess.call(cmd)
+    return subprocess.call(cmd, env=paths.tool_env())

@@ -32,7 +32,7 @@ class Kernel:
 
 
 def _make_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = paths.tool_env()
     env.setdefault("KBUILD_BUILD_USER", "nlmmap")
     env.setdefault("KBUILD_BUILD_HOST", "gate")
     env.setdefault("KBUILD_BUILD_TIMESTAMP", "2013-04-17")

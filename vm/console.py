@@ -40,6 +40,7 @@ SPLATS: list[tuple[str, re.Pattern[str]]] = [
 
 _END = re.compile(r"---\[ end (trace|Kernel panic)|^={20,}")
 EXCERPT_LINES = 30
+CONTEXT_BEFORE = 2
 
 
 @dataclass
@@ -91,11 +92,15 @@ def find_splats(text: str, allow: list[re.Pattern[str]] | None = None) -> list[S
         if i <= covered_until and splats and kind in ("bug", "warning", "oops", "kasan"):
             continue
         excerpt = []
+        for j in range(max(0, i - CONTEXT_BEFORE, covered_until + 1), i):
+            if printk_message(lines[j]) is not None:  # lead-in, e.g. "sysrq: Trigger a crash"
+                excerpt.append(lines[j].rstrip())
+        lead = len(excerpt)
         for j in range(i, min(len(lines), i + EXCERPT_LINES)):
             excerpt.append(lines[j].rstrip())
             if j > i and _END.search(printk_message(lines[j]) or ""):
                 break
-        covered_until = i + len(excerpt) - 1
+        covered_until = i + len(excerpt) - lead - 1
         splats.append(Splat(kind, i + 1, msg.strip(), excerpt))
     return splats
 

@@ -26,3 +26,11 @@ def tool(name: str) -> str | None:
     if local.exists() and os.access(local, os.X_OK):
         return str(local)
     return shutil.which(name)
+
+
+def tool_env() -> dict[str, str]:
+    """os.environ with the interpreter's bin dir first on PATH (vng runs its helpers,
+    e.g. virtme-configkernel, by name)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '/usr/bin:/bin')}"
+    return env

@@ -73,7 +73,8 @@ def makefile_version(tree: Path) -> str:
         text = (tree / "Makefile").read_text(errors="replace")[:2000]
     except OSError as e:
         raise GateError(f"{tree} is not a kernel tree: no Makefile", str(tree)) from e
-    f = dict(re.findall(r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\s*=\s*(\S*)", text, re.M))
+    pat = r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)[ \t]*=[ \t]*(\S*)"
+    f = dict(re.findall(pat, text, re.M))
     if "VERSION" not in f:
         raise GateError(f"{tree} is not a kernel tree: no VERSION in its Makefile", str(tree))
     return f"{f['VERSION']}.{f.get('PATCHLEVEL', '0')}.{f.get('SUBLEVEL', '0')}" \
