@@ -46,6 +46,7 @@ class Failed(OSError):
 
 
 def op(fn):
+    """Operation wrapper: an up-front ``Failed`` errno becomes ``Outcome(None, errno)``."""
     @functools.wraps(fn)
     def wrapper(self, *args, **kw):
         try:
@@ -70,11 +71,14 @@ class SockInfo(NamedTuple):
 
 
 class World:
+    """One system: tasks, sockets, rings, mappings, held kernel messages, the trace."""
+
     def __init__(self, page_size: int = 4096, goodsize: int = 3776, skb_overhead: int = 320,
                  rcvbuf: int = 212992, sndbuf: int = 212992, mem_limit: int = 64 << 20,
                  done_policy: str = "3.10", dump_autosize: bool = False,
                  drv_family: int = 0x20, pid: int = 1000, netlink_mmap: bool = True) -> None:
-        """``netlink_mmap=False`` models a kernel without the series (R2.1, R3.1, R9.14)."""
+        """Parameters are described in model/README.md ("Parameters"); ``netlink_mmap=False``
+        models a kernel without the series (R2.1, R3.1, R9.14)."""
         self.netlink_mmap = netlink_mmap
         self.page_size = page_size
         self.goodsize = goodsize
