@@ -1,9 +1,11 @@
 """Invariants over random operation sequences (hypothesis):
 - the kernel only makes the allowed frame-status transitions (R1.5, R4.4, R4.7, R4.9,
-  R4.15, R5.3/R5.4 with R7.7), never touches SKIP (R4.12);
+  R4.15, R5.3/R5.4 with R7.7), never touches SKIP (R4.12), and each change comes with
+  its tracepoint decision for that frame (INTERFACES.md);
 - every message ends in exactly one place: ring frame, receive queue (or read from it),
   still held by its producer, or an accounted drop (R4.13, R4.15, R2.8);
-- a ring's pending count equals its RESERVED frames (R4.4, R2.4).
+- a ring's pending count equals its RESERVED frames (R4.4, R2.4);
+- the model is deterministic (same steps, same trace, ledger and ring bytes).
 """
 
 from collections import Counter
@@ -16,6 +18,10 @@ from model.uapi import NLM_F_ACK, NLMSG_NOOP, SKIP, UNUSED, VALID, nlmsg
 
 RX = {(UNUSED, 1), (1, VALID), (UNUSED, 3), (UNUSED, VALID)}
 TX = {(VALID, UNUSED)}
+NEEDS = {  # a kernel-made change must come with its trace events (one alternative each)
+    (UNUSED, 1): [{"ring"}], (1, VALID): [{"deliver"}, {"release"}],
+    (UNUSED, 3): [{"copy"}], (UNUSED, VALID): [{"ring", "deliver"}, {"ring", "release"}],
+    (VALID, UNUSED): [{"copy"}, {"zerocopy"}]}
 FATES = {"pending", "ring", "queue", "received", "consumed", "dropped:overrun",
          "dropped:released", "dropped:purged", "dropped:refused", "dropped:eagain",
          "dropped:freed"}
@@ -112,14 +118,21 @@ def test_invariants_over_random_operations(geo, ops):
         before = statuses(r.w, r.socks)
         if step[0] == "ack":                          # the user's VALID store comes first
             before[(r.socks[step[1] % len(r.socks)][0], "tx")][step[2]] = VALID
+        start = len(r.w.trace)
         user = r.step(*step)
         after = statuses(r.w, r.socks)
+        seen = {}
+        for e in r.w.trace[start:]:
+            seen.setdefault((e.portid, e.kind, e.frame), set()).add(e.decision)
         for key, old in before.items():
             allowed = RX if key[1] == "rx" else TX
+            port = r.w.portid(key[0])
             for n, (a, b) in enumerate(zip(old, after[key], strict=True)):
-                if user.get(key) == n:
+                if user.get(key) == n or a == b:
                     continue
-                assert a == b or (a, b) in allowed, (step, key, a, b)
+                assert (a, b) in allowed, (step, key, a, b)
+                evs = seen.get((port, key[1], n), set())
+                assert any(evs >= need for need in NEEDS[(a, b)]), (step, key, n, a, b, evs)
         check_ledger(r.w, r.socks, r.plain, r.handles)
 
 
