@@ -1,0 +1,74 @@
+"""One-line errors from the CLI (no build, no boot: they fail before that)."""
+
+import pytest
+
+from vm import cli
+from vm.errors import GateError
+
+
+def run(capsys, *argv):
+    rc = cli.main(list(argv))
+    return rc, capsys.readouterr()
+
+
+def test_gate_without_series_says_so(tmp_path, capsys):
+    rc, out = run(capsys, "gate", "--series-dir", str(tmp_path))
+    assert rc == 2
+    lines = out.err.strip().splitlines()
+    assert lines[0].startswith("gate: error: no kernel series yet: ")
+    assert "refuses to pass" in lines[0]
+    assert lines[1].startswith("gate:   see: ")
+
+
+def test_partial_series_names_the_missing_patch(tmp_path, capsys):
+    (tmp_path / "series").write_text("0001-a.patch\n")
+    rc, out = run(capsys, "gate", "--series-dir", str(tmp_path))
+    assert rc == 2 and "names 0001-a.patch but" in out.err
+
+
+def test_run_needs_a_command(capsys, tmp_path):
+    rc, out = run(capsys, "run", "--kernel", str(tmp_path / "bz"), "--")
+    assert rc == 2 and "gate: error: no command given" in out.err
+
+
+def test_boot_of_missing_image(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("NLMMAP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("vm.boot.check_tools", lambda: "vng")
+    rc, out = run(capsys, "run", "--kernel", str(tmp_path / "bz"), "--", "true")
+    assert rc == 2 and f"kernel image {tmp_path / 'bz'} does not exist" in out.err
+
+
+def test_missing_vng_and_qemu(monkeypatch):
+    from vm import boot
+    monkeypatch.setattr("vm.paths.tool", lambda name: None)
+    with pytest.raises(GateError, match=r"virtme-ng \(vng\) is not installed"):
+        boot.check_tools()
+    monkeypatch.setattr("vm.paths.tool", lambda name: "/usr/bin/vng")
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(GateError, match="qemu-system-x86_64 is not installed"):
+        boot.check_tools()
+
+
+def test_not_root_without_package(monkeypatch):
+    from vm import source
+    monkeypatch.setattr(source, "package_version", lambda: None)
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/apt-get")
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    with pytest.raises(GateError, match="not installed and installing it needs root") as e:
+        source.ensure_package()
+    assert "apt-get install linux-source-6.12" in e.value.hint
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(GateError, match="apt-get is unavailable"):
+        source.ensure_package()
+
+
+def test_error_render_is_one_line_plus_hint():
+    e = GateError("a\nb", "look here")
+    assert e.render() == "gate: error: a b\ngate:   see: look here"
+
+
+def test_guest_pytest_command_keeps_state_in_run_dir(tmp_path):
+    cmd = cli.guest_pytest(tmp_path, "R3 and not slow")
+    assert "-p no:cacheprovider" in cmd and f"--junitxml={tmp_path}/junit.xml" in cmd
+    assert str(tmp_path / "hypothesis") in cmd and "'R3 and not slow'" in cmd
+    assert "conformance -m kernel" in cmd
