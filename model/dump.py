@@ -41,7 +41,7 @@ def dump(w, sk: Sock) -> int:
     skb = alloc_skb(w, sk.proto, sk.portid, sk.portid, size)
     if skb is None:                                     # ring full: overrun already done
         return -errno.ENOBUFS
-    if sk.rx is None and sk.rmem and sk.rmem + w.truesize(size) >= w.rcvbuf:
+    if sk.rx is None and sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:
         free_skb(w, skb, "dropped:freed")               # R7.2 (6.12.y: after allocation)
         return -errno.ENOBUFS
     room = skb.ring.payload_max if skb.ring is not None else size   # R7.1

@@ -133,7 +133,7 @@ def admit(w, sk: Sock, size: int) -> bool:
     "netlink: Fix wraparounds of sk->sk_rmem_alloc": an empty queue always admits one,
     otherwise the charged total must stay within rcvbuf; never while CONGESTED."""
     rmem = sk.rmem + w.truesize(size)
-    return (sk.rmem == 0 or rmem <= w.rcvbuf) and not sk.congested
+    return (sk.rmem == 0 or rmem <= sk.rcvbuf) and not sk.congested
 
 
 def broadcast(w, proto: int, skb: Skb, exclude_portid: int, group: int) -> None:
@@ -167,7 +167,7 @@ def recvmsg(w, sk: Sock, bufsize: int, dontwait: bool, continue_dump) -> tuple[b
         w.fate(skb.mid, "received")
         if w.dump_autosize:
             sk.max_recvmsg_len = min(max(sk.max_recvmsg_len, bufsize), 32768 - w.skb_overhead)
-        if sk.dump is not None and sk.rmem <= w.rcvbuf // 2:
+        if sk.dump is not None and sk.rmem <= sk.rcvbuf // 2:
             r = continue_dump(sk)
             if r:
                 sk.sk_err = -r                              # D3: positive errno

@@ -58,6 +58,7 @@ class Sock:
     mapped: int = 0
     queue: deque = field(default_factory=deque)   # (Skb, truesize)
     rmem: int = 0
+    rcvbuf: int = 212992
     dump: Dump | None = None
     max_recvmsg_len: int = 0
     released: bool = False

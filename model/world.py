@@ -28,6 +28,8 @@ from .uapi import (
 )
 
 NGROUPS = 32
+SOL_SOCKET, SO_RCVBUF = 1, 8
+SOCK_MIN_RCVBUF = 2048 + 256        # TCP_SKB_MIN_TRUESIZE
 NONROOT_SEND = frozenset({NETLINK_USERSOCK})                   # NL_CFG_F_NONROOT_SEND
 NONROOT_RECV = frozenset({NETLINK_ROUTE, NETLINK_GENERIC})      # NL_CFG_F_NONROOT_RECV
 
@@ -138,7 +140,7 @@ class World:
     def socket(self, proto: int = NETLINK_GENERIC, task: int | None = None) -> Outcome:
         t = self._task(task)
         fd = t.files.lowest_free()
-        t.files.fds[fd] = File(Sock(proto), fd_refs=1)
+        t.files.fds[fd] = File(Sock(proto, rcvbuf=self.rcvbuf), fd_refs=1)
         return Outcome(fd)
 
     def portid(self, fd: int, task: int | None = None) -> int:
@@ -213,6 +215,9 @@ class World:
     def setsockopt_int(self, fd: int, optname: int, value: int, level: int = SOL_NETLINK,
                        task: int | None = None) -> Outcome:
         sk = self._file(fd, task).sock
+        if level == SOL_SOCKET and optname == SO_RCVBUF:     # sock_setsockopt
+            sk.rcvbuf = max(2 * min(value, self.rcvbuf), SOCK_MIN_RCVBUF)
+            return Outcome(0)
         if level != SOL_NETLINK:
             return Outcome(None, errno.ENOPROTOOPT)
         if optname in (NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP):

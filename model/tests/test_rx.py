@@ -282,3 +282,13 @@ def test_R4_10_listening_needs_privilege_on_usersock_not_generic():
 def test_R4_2_rebinding_a_bound_socket_to_another_portid_is_EINVAL(s):
     assert s.w.bind(s.fd, 0).err == errno.EINVAL
     assert s.w.bind(s.fd, s.pid).ok
+
+
+def test_R4_13_small_SO_RCVBUF_admits_one_plain_message_then_overruns():
+    w = World()
+    fd = w.socket().value
+    w.bind(fd)
+    assert w.setsockopt_int(fd, 8, 1, level=1).ok           # SO_RCVBUF → minimum
+    assert w.drv_plain(w.portid(fd), 1500).value == 1516
+    assert w.drv_plain(w.portid(fd), 1500).value == -errno.EAGAIN
+    assert w.sock_info(fd).drops == 1
