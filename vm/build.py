@@ -145,7 +145,7 @@ def make_bzimage(tree: Path, logfile: Path) -> float:
 
 def ensure_kernel(*, profile: str = "fast", kernel_dir: Path | None = None,
                   series_dir: Path | None = None, require_series: bool = False,
-                  rebuild: bool = False) -> Kernel:
+                  rebuild: bool = False, config_only: bool = False) -> Kernel:
     """Source -> series -> config -> cache lookup -> build on miss -> cached Kernel."""
     series_dir = series_dir or paths.PATCHES
     patches = series.read_series(series_dir, required=require_series)
@@ -168,6 +168,12 @@ def ensure_kernel(*, profile: str = "fast", kernel_dir: Path | None = None,
         key = cache.cache_key(src.version, series.series_digest(patches), final)
         entry = cache.Entry(root, key)
         names = [p.name for p in patches]
+        if config_only:
+            why = entry.problem()
+            log.info("config: done (cache key %s: %s)", key[:16],
+                     "cached" if why is None else why)
+            return Kernel(entry.bzimage, src.tree / ".config", logfile, key, src.version,
+                          src.kernelversion, names, from_cache=why is None)
         if src.cacheable and not rebuild:
             why = entry.problem()
             if why is None:

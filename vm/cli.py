@@ -51,6 +51,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("-k", dest="kexpr", metavar="EXPR", help="pytest -k expression")
     b = sub.add_parser("build", help="source -> series -> config -> build (cached)")
     _common(b, boots=False)
+    b.add_argument("--config-only", action="store_true",
+                   help="stop after the config is written and verified")
     r = sub.add_parser("run", help="run one command in the guest: python -m vm run -- CMD")
     _common(r)
     r.add_argument("command", nargs=argparse.REMAINDER, help="the command (after --)")
@@ -65,7 +67,10 @@ def _kernel(args, *, require_series: bool) -> Path:
         return args.kernel
     k = build.ensure_kernel(profile=args.profile, kernel_dir=args.kernel_dir,
                             series_dir=args.series_dir, require_series=require_series,
-                            rebuild=args.rebuild)
+                            rebuild=args.rebuild,
+                            config_only=getattr(args, "config_only", False))
+    if getattr(args, "config_only", False):
+        return k.config
     log.info("kernel: %s %s, series [%s], %s", k.kernelversion, k.source_version,
              " ".join(k.series) or "none", "cached" if k.from_cache else "built now")
     return k.bzimage
