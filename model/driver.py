@@ -12,37 +12,37 @@ from .sock import Skb
 from .uapi import HELD_TYPE, NETLINK_GENERIC, PLAIN_FILL, align4, nlmsg
 
 
-def alloc(w, dst_portid: int, size: int, handle: int, proto: int = NETLINK_GENERIC,
+def alloc(w, dst_portid: int, size: int, handle: int, table: tuple = (0, NETLINK_GENERIC),
           data: bytes | None = None, alloc_len: int | None = None, ldiff: int = 0) -> int:
     """netlink_alloc_skb for ``dst_portid``; the held message is built into the skb.
     Returns 0 or an errno (ENOBUFS when the ring is full)."""
     if alloc_len is None:
         alloc_len = align4(16 + size) if data is None else len(data)
-    skb = alloc_skb(w, proto, 0, dst_portid, alloc_len, ldiff)
+    skb = alloc_skb(w, table, 0, dst_portid, alloc_len, ldiff)
     if skb is None:
         return errno.ENOBUFS
     skb.data = nlmsg(HELD_TYPE, 0, handle, 0, bytes([handle & 0xFF]) * size) \
         if data is None else data
-    w.held[handle] = (skb, dst_portid, proto)
+    w.held[handle] = (skb, dst_portid, table)
     return 0
 
 
 def xmit(w, handle: int) -> int:
     """netlink_unicast of a held message: its length or a negative errno."""
-    skb, dst_portid, proto = w.held.pop(handle)
-    return unicast(w, proto, 0, skb, dst_portid, True, True)
+    skb, dst_portid, table = w.held.pop(handle)
+    return unicast(w, table, 0, skb, dst_portid, True, True)
 
 
 def free(w, handle: int) -> None:
-    skb, _dst, _proto = w.held.pop(handle)
+    skb, _dst, _table = w.held.pop(handle)
     free_skb(w, skb, "dropped:freed")
 
 
-def plain(w, dst_portid: int, size: int) -> int:
+def plain(w, dst_portid: int, size: int, net: int = 0) -> int:
     """alloc_skb + netlink_unicast now: never a ring frame (COPY on ring sockets)."""
     data = nlmsg(HELD_TYPE, 0, 0, 0, bytes([PLAIN_FILL]) * size)
     skb = Skb(w.new_msg(), len(data), data)
-    return unicast(w, NETLINK_GENERIC, 0, skb, dst_portid, True, True)
+    return unicast(w, (net, NETLINK_GENERIC), 0, skb, dst_portid, True, True)
 
 
 def known(w, handle: int) -> bool:

@@ -38,7 +38,7 @@ def dump(w, sk: Sock) -> int:
     """netlink_dump: produce one chunk. Returns 0 or a negative errno (R7.5)."""
     d = sk.dump
     size = alloc_size(w, sk)
-    skb = alloc_skb(w, sk.proto, sk.portid, sk.portid, size)
+    skb = alloc_skb(w, sk.table, sk.portid, sk.portid, size)
     if skb is None:                                     # ring full: overrun already done
         return -errno.ENOBUFS
     if sk.rx is None and sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:

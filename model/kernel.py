@@ -86,11 +86,11 @@ def ack(w, sk: Sock, msg: bytes, seq: int, err: int) -> None:
     body += b"\0" * (align4(len(body)) - len(body))   # nlmsg_append pads, nlmsg_end counts it
     flags = 0 if full else NLM_F_CAPPED
     data = nlmsg(NLMSG_ERROR, flags, seq, sk.portid, body)
-    skb = alloc_skb(w, sk.proto, 0, sk.portid, len(data))
+    skb = alloc_skb(w, sk.table, 0, sk.portid, len(data))
     if skb is None:
-        target, _ = getsock(w, sk.proto, 0, sk.portid)
+        target, _ = getsock(w, sk.table, 0, sk.portid)
         if target is not None:
             target.sk_err = errno.ENOBUFS
         return
     skb.data = data
-    unicast(w, sk.proto, 0, skb, sk.portid, True, True)
+    unicast(w, sk.table, 0, skb, sk.portid, True, True)

@@ -12,17 +12,20 @@ from . import driver
 from .uapi import NETLINK_NETFILTER
 
 
-def queue_alloc(w, dst_portid: int, data: bytes, handle: int, ldiff: int = 0) -> int:
+def queue_alloc(w, dst_portid: int, data: bytes, handle: int, ldiff: int = 0,
+                net: int = 0) -> int:
     """nfqnl_build_packet_message (R8.1, R8.2): one try; with ``ldiff`` (payload that
     would be zero-copied) a frame is used only if the full length fits (R8.4)."""
-    return driver.alloc(w, dst_portid, 0, handle, NETLINK_NETFILTER, data, ldiff=ldiff)
+    return driver.alloc(w, dst_portid, 0, handle, (net, NETLINK_NETFILTER), data, ldiff=ldiff)
 
 
-def log_alloc(w, dst_portid: int, inst_size: int, data: bytes, handle: int) -> int:
+def log_alloc(w, dst_portid: int, inst_size: int, data: bytes, handle: int,
+              net: int = 0) -> int:
     """nfulnl_alloc_skb (R8.1): try max(instance buffer, packet) first; only a NULL
     (ring full) result triggers the packet-sized retry (R8.2)."""
     n = max(inst_size, len(data))
-    e = driver.alloc(w, dst_portid, 0, handle, NETLINK_NETFILTER, data, alloc_len=n)
+    table = (net, NETLINK_NETFILTER)
+    e = driver.alloc(w, dst_portid, 0, handle, table, data, alloc_len=n)
     if e == errno.ENOBUFS and n > len(data):
-        e = driver.alloc(w, dst_portid, 0, handle, NETLINK_NETFILTER, data)
+        e = driver.alloc(w, dst_portid, 0, handle, table, data)
     return e

@@ -54,6 +54,7 @@ class Task:
     uid: int = 0
     gid: int = 0
     cap_net_admin: bool = True
+    net: int = 0
 
     @property
     def creds(self) -> tuple[int, int, int]:

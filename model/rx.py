@@ -14,9 +14,10 @@ from .sock import Skb, Sock, overrun, rcv_wake
 from .uapi import COPY, KERNEL_PROTOCOLS, RESERVED, UNUSED, VALID
 
 
-def getsock(w, proto: int, ssk_portid: int, dst_portid: int) -> tuple[Sock | None, str]:
-    """R4.2 netlink_getsockbyportid: bound socket, and the connected-peer check."""
-    sk = w.ports.get((proto, dst_portid))
+def getsock(w, table: tuple, ssk_portid: int, dst_portid: int) -> tuple[Sock | None, str]:
+    """R4.2 netlink_getsockbyportid: bound socket of the same netns and protocol
+    (``table``), and the connected-peer check."""
+    sk = w.ports.get((table, dst_portid))
     if sk is None:
         return None, "no_socket"
     if sk.connected and sk.dst_portid != ssk_portid:
@@ -24,12 +25,12 @@ def getsock(w, proto: int, ssk_portid: int, dst_portid: int) -> tuple[Sock | Non
     return sk, ""
 
 
-def alloc_skb(w, proto: int, ssk_portid: int, dst_portid: int, size: int,
+def alloc_skb(w, table: tuple, ssk_portid: int, dst_portid: int, size: int,
               ldiff: int = 0) -> Skb | None:
     """netlink_alloc_skb (R4.3, R4.4; D6). Returns a ring skb (frame RESERVED), a plain
     skb (fallback), or None (ring full: overrun on the destination). ``ldiff``: bytes
     that must fit as well (R8.4)."""
-    sk, reason = getsock(w, proto, ssk_portid, dst_portid)
+    sk, reason = getsock(w, table, ssk_portid, dst_portid)
     ring = sk.rx if sk is not None else None
     if sk is not None and ring is None:
         reason = "no_ring"
@@ -104,16 +105,17 @@ def queue(w, sk: Sock, skb: Skb) -> None:
     w.fate(skb.mid, "queue")
 
 
-def unicast(w, proto: int, ssk_portid: int, skb: Skb, dst_portid: int, dontwait: bool,
+def unicast(w, table: tuple, ssk_portid: int, skb: Skb, dst_portid: int, dontwait: bool,
             from_kernel: bool, kernel_rcv=None) -> int:
     """netlink_unicast to a user socket (or to the kernel via ``kernel_rcv``).
     Returns the length or a negative errno."""
-    if dst_portid == 0 and proto in KERNEL_PROTOCOLS and kernel_rcv is not None:
+    kernel = dst_portid == 0 and table[1] in KERNEL_PROTOCOLS
+    if kernel and kernel_rcv is not None:
         w.fate(skb.mid, "consumed")
         kernel_rcv(skb.data)
         return len(skb.data)
-    sk, _ = getsock(w, proto, ssk_portid, dst_portid)
-    if sk is None or (dst_portid == 0 and proto in KERNEL_PROTOCOLS):
+    sk, _ = getsock(w, table, ssk_portid, dst_portid)
+    if sk is None or kernel:
         free_skb(w, skb, "dropped:refused")
         return -errno.ECONNREFUSED
     if skb.ring is None and not admit(w, sk, skb.size):   # R4.6: ring skbs skip the test
@@ -136,11 +138,11 @@ def admit(w, sk: Sock, size: int) -> bool:
     return (sk.rmem == 0 or rmem <= sk.rcvbuf) and not sk.congested
 
 
-def broadcast(w, proto: int, skb: Skb, exclude_portid: int, group: int) -> None:
+def broadcast(w, table: tuple, skb: Skb, exclude_portid: int, group: int) -> None:
     """netlink_broadcast (R4.10): every subscriber gets a plain copy (COPY on ring
     sockets), most recently subscribed socket first, subject to the rcvbuf/CONGESTED
     admission test."""
-    for sk in reversed(w.mc_list.get(proto, ())):
+    for sk in reversed(w.mc_list.get(table, ())):
         if sk.portid == exclude_portid or group not in sk.groups:
             continue
         clone = Skb(w.new_msg(), skb.size, skb.data, dst_group=group, creds=skb.creds)

@@ -41,6 +41,7 @@ class Dump:
 @dataclass(eq=False)
 class Sock:
     proto: int
+    net: int = 0                 # network namespace id (R4.2: lookups stay inside it)
     portid: int = 0
     bound: bool = False
     hashed: bool = False
@@ -62,6 +63,11 @@ class Sock:
     dump: Dump | None = None
     max_recvmsg_len: int = 0
     released: bool = False
+
+    @property
+    def table(self) -> tuple[int, int]:
+        """(netns, protocol): the portid and multicast table this socket lives in."""
+        return (self.net, self.proto)
 
 
 def overrun(sk: Sock) -> None:

@@ -67,8 +67,8 @@ def deliver(w, task: Task, sk: Sock, data: bytes, dst_portid: int, dst_group: in
     """Common tail of both paths (R5.2, R5.8): broadcast, then unicast."""
     skb = Skb(w.new_msg(), len(data), data, dst_group=dst_group, creds=task.creds)
     if dst_group:
-        broadcast(w, sk.proto, skb, dst_portid, dst_group)
-    return unicast(w, sk.proto, sk.portid, skb, dst_portid, dontwait, False, kernel_rcv)
+        broadcast(w, sk.table, skb, dst_portid, dst_group)
+    return unicast(w, sk.table, sk.portid, skb, dst_portid, dontwait, False, kernel_rcv)
 
 
 def plain_send(w, task: Task, sk: Sock, data: bytes, dst_portid: int, dst_group: int,

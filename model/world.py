@@ -98,8 +98,9 @@ class World:
         self._next_handle = 1
         self._rover = -4096
         self._next_msg = 0
-        self.ports: dict[tuple[int, int], Sock] = {}
-        self.mc_list: dict[int, list[Sock]] = {}
+        self.ports: dict[tuple, Sock] = {}          # ((netns, proto), portid) -> socket
+        self.mc_list: dict[tuple, list[Sock]] = {}  # (netns, proto) -> subscribed sockets
+        self._next_net = 1
         self.held: dict = {}
         self.ledger: dict[int, str] = {}
         self.trace: list = []
@@ -140,17 +141,18 @@ class World:
     def socket(self, proto: int = NETLINK_GENERIC, task: int | None = None) -> Outcome:
         t = self._task(task)
         fd = t.files.lowest_free()
-        t.files.fds[fd] = File(Sock(proto, rcvbuf=self.rcvbuf), fd_refs=1)
+        t.files.fds[fd] = File(Sock(proto, net=t.net, rcvbuf=self.rcvbuf), fd_refs=1)
         return Outcome(fd)
 
     def portid(self, fd: int, task: int | None = None) -> int:
         return self._file(fd, task).sock.portid
 
     def _insert(self, sk: Sock, portid: int) -> int:
-        if (sk.proto, portid) in self.ports:
+        portid &= 0xFFFFFFFF
+        if (sk.table, portid) in self.ports:
             return -errno.EADDRINUSE
-        sk.portid, sk.bound, sk.hashed = portid & 0xFFFFFFFF, True, True
-        self.ports[(sk.proto, sk.portid)] = sk
+        sk.portid, sk.bound, sk.hashed = portid, True, True
+        self.ports[(sk.table, sk.portid)] = sk
         return 0
 
     def _autobind(self, sk: Sock, t: Task) -> None:
@@ -185,7 +187,7 @@ class World:
         return self._out(len(self.trace), r)
 
     def _set_groups(self, sk: Sock, groups: set) -> None:
-        lst = self.mc_list.setdefault(sk.proto, [])
+        lst = self.mc_list.setdefault(sk.table, [])
         if groups and not sk.groups:
             lst.append(sk)                     # sk_add_bind_node: newest first on walk
         elif sk.groups and not groups:
@@ -277,7 +279,7 @@ class World:
             return
         sk.released = True
         if sk.hashed:
-            del self.ports[(sk.proto, sk.portid)]
+            del self.ports[(sk.table, sk.portid)]
             sk.hashed = False
         self._set_groups(sk, set())
         sk.dump = None
@@ -308,7 +310,7 @@ class World:
                 old.file.vma_refs += 1
                 old.file.sock.mapped += 1                 # R3.7: VMA duplication
         tgid = t.tgid if mm and files else tid
-        self.tasks[tid] = Task(tid, tgid, ft, m, t.uid, t.gid, t.cap_net_admin)
+        self.tasks[tid] = Task(tid, tgid, ft, m, t.uid, t.gid, t.cap_net_admin, t.net)
         return Outcome(tid)
 
     def fork(self, task: int | None = None) -> Outcome:
@@ -330,6 +332,14 @@ class World:
             for mid in list(t.mm.maps):
                 self._unmap(t.mm, mid)
         return Outcome(0)
+
+    def unshare_net(self, task: int | None = None) -> Outcome:
+        """unshare(CLONE_NEWNET): sockets the task creates from now on live in a fresh
+        netns (R4.2: lookups, multicast and portids are per netns). Returns its id."""
+        t = self._task(task)
+        t.net = self._next_net
+        self._next_net += 1
+        return Outcome(t.net)
 
     def mappings(self, task: int | None = None) -> list[int]:
         return list(self._task(task).mm.maps)
@@ -535,11 +545,13 @@ class World:
         self._next_handle = max(self._next_handle, handle + 1)
         return handle
 
-    def drv_alloc(self, dst_portid: int, size: int, handle: int | None = None) -> Outcome:
-        """R4.2-R4.4 with D6. ``handle``: the kernel's handle number, if known."""
+    def drv_alloc(self, dst_portid: int, size: int, handle: int | None = None,
+                  net: int = 0) -> Outcome:
+        """R4.2-R4.4 with D6. ``handle``: the kernel's handle number, if known; ``net``:
+        the netns of the process driving the test driver."""
         start = len(self.trace)
         h = self._handle(handle)
-        e = driver.alloc(self, dst_portid & 0xFFFFFFFF, size, h)
+        e = driver.alloc(self, dst_portid & 0xFFFFFFFF, size, h, (net, NETLINK_GENERIC))
         return self._out(start, -e, h)
 
     def drv_xmit(self, handle: int) -> Outcome:
@@ -556,9 +568,9 @@ class World:
         driver.free(self, handle)
         return self._out(start)
 
-    def drv_plain(self, dst_portid: int, size: int) -> Outcome:
+    def drv_plain(self, dst_portid: int, size: int, net: int = 0) -> Outcome:
         start = len(self.trace)
-        r = driver.plain(self, dst_portid & 0xFFFFFFFF, size)
+        r = driver.plain(self, dst_portid & 0xFFFFFFFF, size, net)
         return Outcome(r, 0, tuple(self.trace[start:]))
 
     def drv_dump(self, fd: int, count: int, size: int, seq: int = 0,
@@ -567,17 +579,17 @@ class World:
                             task=task)
 
     def nfqueue_alloc(self, dst_portid: int, data: bytes, ldiff: int = 0,
-                      handle: int | None = None) -> Outcome:
+                      handle: int | None = None, net: int = 0) -> Outcome:
         start = len(self.trace)
         h = self._handle(handle)
-        e = nfnetlink.queue_alloc(self, dst_portid & 0xFFFFFFFF, data, h, ldiff)
+        e = nfnetlink.queue_alloc(self, dst_portid & 0xFFFFFFFF, data, h, ldiff, net)
         return self._out(start, -e, h)
 
     def nflog_alloc(self, dst_portid: int, inst_size: int, data: bytes,
-                    handle: int | None = None) -> Outcome:
+                    handle: int | None = None, net: int = 0) -> Outcome:
         start = len(self.trace)
         h = self._handle(handle)
-        e = nfnetlink.log_alloc(self, dst_portid & 0xFFFFFFFF, inst_size, data, h)
+        e = nfnetlink.log_alloc(self, dst_portid & 0xFFFFFFFF, inst_size, data, h, net)
         return self._out(start, -e, h)
 
     @op

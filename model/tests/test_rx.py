@@ -292,3 +292,18 @@ def test_R4_13_small_SO_RCVBUF_admits_one_plain_message_then_overruns():
     assert w.drv_plain(w.portid(fd), 1500).value == 1516
     assert w.drv_plain(w.portid(fd), 1500).value == -errno.EAGAIN
     assert w.sock_info(fd).drops == 1
+
+
+def test_R4_2_lookup_stays_inside_the_network_namespace():
+    w = World()
+    child = w.fork().value
+    net = w.unshare_net(child).value
+    fd = w.socket(task=child).value
+    w.bind(fd, 4000, task=child)
+    assert w.drv_alloc(4000, 1).events[0].reason == "no_socket"
+    assert w.drv_alloc(4000, 1, net=net).events[0].reason == "no_ring"
+    other = w.socket().value
+    w.bind(other, 4000)                                 # same portid, other netns: fine
+    o = w.sendmsg(other, b"x", (4000, 0))
+    assert o.ok and w.recvmsg(other).value == b"x"
+    assert w.recvmsg(fd, task=child).err == errno.EAGAIN
