@@ -98,7 +98,7 @@ def series_digest(patches: list[Patch]) -> str:
 
 
 def _patch(tree: Path, patch: Patch, *, reverse: bool = False, dry_run: bool = False):
-    cmd = ["patch", "-p1", "-f", "--no-backup-if-mismatch", "-r", "-", "-d", str(tree)]
+    cmd = ["patch", "-p1", "-f", "-F0", "--no-backup-if-mismatch", "-r", "-", "-d", str(tree)]
     if reverse:
         cmd.append("-R")
     if dry_run:
@@ -126,8 +126,8 @@ def describe_failure(output: str) -> str:
         m = re.match(r"can't find file to patch", line.strip())
         if m:
             return "a file to patch does not exist" + (f" (after {current})" if current else "")
-        if "No such file" in line:
-            return line.strip()
+        if "No such file" in line or line.startswith("patch: ****"):
+            return line.strip().removeprefix("patch: **** ")
         if "Reversed (or previously applied) patch detected" in line:
             return f"{current or 'a file'}: already applied (reversed patch detected)"
     if failures:
@@ -149,9 +149,12 @@ def _missing_file(patch: Patch, tree: Path) -> str | None:
     return None
 
 
-def apply(tree: Path, patches: list[Patch]) -> None:
-    """Apply ``patches`` in order; on the first that does not apply, raise naming it."""
-    for i, p in enumerate(patches, 1):
+def apply(tree: Path, patches: list[Patch], *, first: int = 1, total: int | None = None) -> None:
+    """Apply ``patches`` in order; on the first that does not apply, raise naming it.
+
+    ``first``/``total`` number the patches in messages when applying part of a series."""
+    total = total or len(patches) + first - 1
+    for i, p in enumerate(patches, first):
         dry = _patch(tree, p, dry_run=True)
         if dry.returncode != 0:
             out = (dry.stdout + dry.stderr).decode("utf-8", "replace")
@@ -159,8 +162,8 @@ def apply(tree: Path, patches: list[Patch]) -> None:
             detail = f"{missing}: file to patch does not exist" if missing else \
                 describe_failure(out)
             raise PatchDoesNotApply(
-                f"patch {i}/{len(patches)} {p.name} does not apply to {tree}: {detail}",
-                f"patch -p1 --dry-run -d {tree} < {p.path}",
+                f"patch {i}/{total} {p.name} does not apply to {tree}: {detail}",
+                f"patch -p1 -F0 --dry-run -d {tree} < {p.path}",
             )
         real = _patch(tree, p)
         if real.returncode != 0:  # dry run passed, so this is unexpected
@@ -247,5 +250,5 @@ def ensure_applied(tree: Path, patches: list[Patch]) -> list[str]:
     todo = patches[k:]
     log.warning("series: MODIFYING %s: applying %d patch(es) %s (%d already applied)",
                 tree, len(todo), ", ".join(p.name for p in todo), k)
-    apply(tree, todo)
+    apply(tree, todo, first=k + 1, total=len(patches))
     return [f"applied {p.name} to {tree}" for p in todo]

@@ -145,8 +145,8 @@ def default_source(cache: Path, patches: list[series_mod.Patch]) -> Source:
             _save_state(tree, [])
         done: list[series_mod.Patch] = []
         try:
-            for p in patches:
-                series_mod.apply(tree, [p])
+            for i, p in enumerate(patches, 1):
+                series_mod.apply(tree, [p], first=i, total=len(patches))
                 done.append(p)
         finally:
             _save_state(tree, done)
