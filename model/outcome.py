@@ -7,6 +7,8 @@ return known bytes plus unknown ranges instead of a single value.
 
 from __future__ import annotations
 
+import errno
+import functools
 from typing import NamedTuple
 
 
@@ -65,3 +67,22 @@ class Blocked(Exception):
 
 class NotModelled(Exception):
     """The model cannot predict this request (e.g. a real rtnetlink dump)."""
+
+
+class Failed(OSError):
+    """An errno found before the operation did anything; ``op`` turns it into an
+    Outcome (plain-value methods let it propagate as an OSError)."""
+
+    def __init__(self, err: int) -> None:
+        super().__init__(err, errno.errorcode.get(err, str(err)))
+
+
+def op(fn):
+    """Operation wrapper: an up-front ``Failed`` errno becomes ``Outcome(None, errno)``."""
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kw):
+        try:
+            return fn(self, *args, **kw)
+        except Failed as e:
+            return Outcome(None, e.errno)
+    return wrapper

@@ -5,13 +5,14 @@ event). Each method returns an Outcome; the rules live in the topic modules.
 from __future__ import annotations
 
 import errno
-import functools
 from typing import NamedTuple
 
-from . import driver, dump, kernel, mapping, nfnetlink, poll, ring_setup, rx, tx
-from .outcome import Blocked, Event, Outcome
-from .process import MM, File, FileTable, Mapping, Task
+from . import driver, dump, kernel, nfnetlink, poll, ring_setup, rx, tx
+from .memory import MemoryOps
+from .outcome import Blocked, Event, Failed, Outcome, op
+from .process import MM, File, FileTable, Task
 from .sock import Sock
+from .tasks import TaskOps
 from .uapi import (
     NETLINK_ADD_MEMBERSHIP,
     NETLINK_CAP_ACK,
@@ -20,7 +21,6 @@ from .uapi import (
     NETLINK_NO_ENOBUFS,
     NETLINK_ROUTE,
     NETLINK_USERSOCK,
-    NL_MMAP_HDRLEN,
     POLLERR,
     POLLHUP,
     SOL_NETLINK,
@@ -39,25 +39,6 @@ def ffs(mask: int) -> int:
     return (mask & -mask).bit_length()
 
 
-class Failed(OSError):
-    """An errno found before the operation did anything; ``op`` turns it into an
-    Outcome (plain-value methods let it propagate as an OSError)."""
-
-    def __init__(self, err: int) -> None:
-        super().__init__(err, errno.errorcode.get(err, str(err)))
-
-
-def op(fn):
-    """Operation wrapper: an up-front ``Failed`` errno becomes ``Outcome(None, errno)``."""
-    @functools.wraps(fn)
-    def wrapper(self, *args, **kw):
-        try:
-            return fn(self, *args, **kw)
-        except Failed as e:
-            return Outcome(None, e.errno)
-    return wrapper
-
-
 class SockInfo(NamedTuple):
     portid: int
     sk_err: int
@@ -72,7 +53,7 @@ class SockInfo(NamedTuple):
     dump_running: bool
 
 
-class World:
+class World(TaskOps, MemoryOps):
     """One system: tasks, sockets, rings, mappings, held kernel messages, the trace."""
 
     def __init__(self, page_size: int = 4096, goodsize: int = 3776, skb_overhead: int = 320,
@@ -258,223 +239,6 @@ class World:
         start = len(self.trace)
         e = ring_setup.set_ring(self, f.sock, 7 if tx else 6, req, optlen, privileged)
         return self._out(start, -e)
-
-    # -- descriptors, processes, mappings ------------------------------------------------
-    @op
-    def dup(self, fd: int, task: int | None = None) -> Outcome:
-        return self.send_fd(fd, self.main if task is None else task, task)
-
-    @op
-    def close(self, fd: int, task: int | None = None) -> Outcome:
-        f = self._file(fd, task)
-        del self._task(task).files.fds[fd]
-        f.fd_refs -= 1
-        self._maybe_release(f)
-        return Outcome(0)
-
-    def _maybe_release(self, f: File) -> None:
-        """netlink_release once the last reference is gone (R2.10)."""
-        sk = f.sock
-        if f.fd_refs or f.vma_refs or sk.released:
-            return
-        sk.released = True
-        if sk.hashed:
-            del self.ports[(sk.table, sk.portid)]
-            sk.hashed = False
-        self._set_groups(sk, set())
-        sk.dump = None
-        rx.purge(self, sk)
-
-    def clone(self, task: int | None = None, files: bool = False,
-              mm: bool = False) -> Outcome:
-        """fork (files=mm=False), a thread (both True), or the mixed clone flags (D2)."""
-        t = self._task(task)
-        tid = self._next_pid
-        self._next_pid += 1
-        if files:
-            ft = t.files
-            ft.users += 1
-        else:
-            ft = FileTable(fds=dict(t.files.fds))
-            for f in ft.fds.values():
-                f.fd_refs += 1
-        if mm:
-            m = t.mm
-            m.users += 1
-        else:
-            m = MM()
-            for old in t.mm.maps.values():
-                mid = self._next_mid
-                self._next_mid += 1
-                m.maps[mid] = Mapping(mid, old.file, old.length, old.start)
-                old.file.vma_refs += 1
-                old.file.sock.mapped += 1                 # R3.7: VMA duplication
-        tgid = t.tgid if mm and files else tid
-        self.tasks[tid] = Task(tid, tgid, ft, m, t.uid, t.gid, t.cap_net_admin, t.net)
-        return Outcome(tid)
-
-    def fork(self, task: int | None = None) -> Outcome:
-        return self.clone(task)
-
-    def spawn_thread(self, task: int | None = None) -> Outcome:
-        return self.clone(task, files=True, mm=True)
-
-    def exit(self, task: int) -> Outcome:
-        t = self.tasks.pop(task)
-        t.files.users -= 1
-        if not t.files.users:
-            for fd in list(t.files.fds):
-                f = t.files.fds.pop(fd)
-                f.fd_refs -= 1
-                self._maybe_release(f)
-        t.mm.users -= 1
-        if not t.mm.users:
-            for mid in list(t.mm.maps):
-                self._unmap(t.mm, mid)
-        return Outcome(0)
-
-    def unshare_net(self, task: int | None = None) -> Outcome:
-        """unshare(CLONE_NEWNET): sockets the task creates from now on live in a fresh
-        netns (R4.2: lookups, multicast and portids are per netns). Returns its id."""
-        t = self._task(task)
-        t.net = self._next_net
-        self._next_net += 1
-        return Outcome(t.net)
-
-    def mappings(self, task: int | None = None) -> list[int]:
-        return list(self._task(task).mm.maps)
-
-    @op
-    def mmap(self, fd: int, length: int, offset: int = 0, task: int | None = None) -> Outcome:
-        """R3.2-R3.5, R3.7, R3.8."""
-        t = self._task(task)
-        f = self._file(fd, task)
-        if not self.netlink_mmap:                               # R3.1: sock_no_mmap
-            return Outcome(None, errno.ENODEV)
-        e = mapping.check_mmap(f.sock, length, offset, self.page_size)
-        if e:
-            return Outcome(None, e)
-        mid = self._next_mid
-        self._next_mid += 1
-        t.mm.maps[mid] = Mapping(mid, f, mapping.ring_span(f.sock))
-        f.vma_refs += 1
-        f.sock.mapped += 1
-        return Outcome(mid)
-
-    def munmap(self, mid: int, task: int | None = None) -> Outcome:
-        """R3.9: a whole mapping."""
-        mm = self._task(task).mm
-        if mid not in mm.maps:
-            return Outcome(None, errno.EINVAL)
-        self._unmap(mm, mid)
-        return Outcome(0)
-
-    def split(self, mid: int, offset: int, task: int | None = None) -> Outcome:
-        """mprotect() of part of a mapping: the VMA splits in two (R3.7: ``mapped`` + 1).
-        Returns the id of the upper part; a partial munmap is split + munmap."""
-        mm = self._task(task).mm
-        m = mm.maps.get(mid)
-        if m is None or offset <= 0 or offset >= m.length or offset % self.page_size:
-            return Outcome(None, errno.EINVAL)
-        new = self._next_mid
-        self._next_mid += 1
-        mm.maps[new] = Mapping(new, m.file, m.length - offset, m.start + offset)
-        m.length = offset
-        m.file.vma_refs += 1
-        m.file.sock.mapped += 1
-        return Outcome(new)
-
-    @op
-    def send_fd(self, fd: int, to_task: int, task: int | None = None) -> Outcome:
-        """SCM_RIGHTS: install the file in another task's table (D2: file shared)."""
-        f = self._file(fd, task)
-        table = self._task(to_task).files
-        new = table.lowest_free()
-        table.fds[new] = f
-        f.fd_refs += 1
-        return Outcome(new)
-
-    def _unmap(self, mm: MM, mid: int) -> None:
-        m = mm.maps.pop(mid)
-        if not m.file.sock.released:
-            m.file.sock.mapped -= 1
-        m.file.vma_refs -= 1
-        self._maybe_release(m.file)
-
-    # -- ring memory ----------------------------------------------------------------------
-    def _mapping(self, mid: int, task: int | None, offset: int = 0, n: int = 0) -> Mapping:
-        m = self._task(task).mm.maps.get(mid)
-        if m is None or offset < 0 or offset + n > m.length:
-            raise Failed(errno.EFAULT)
-        return m
-
-    def _ring(self, mid: int, ring: str, i: int, task: int | None):
-        sk = self._mapping(mid, task).file.sock
-        r = sk.rx if ring == "rx" else sk.tx
-        if r is None:
-            raise Failed(errno.ENXIO)
-        if not 0 <= i < r.frame_nr:
-            raise Failed(errno.EINVAL)
-        return r
-
-    @op
-    def write(self, mid: int, offset: int, data: bytes, task: int | None = None) -> Outcome:
-        m = self._mapping(mid, task, offset, len(data))
-        mapping.write(m.file.sock, m.start + offset, data)
-        return Outcome(0)
-
-    @op
-    def read(self, mid: int, offset: int, n: int, task: int | None = None) -> Outcome:
-        m = self._mapping(mid, task, offset, n)
-        return Outcome(mapping.read(m.file.sock, m.start + offset, n))
-
-    @op
-    def ring_bytes(self, mid: int, task: int | None = None) -> Outcome:
-        m = self._mapping(mid, task)
-        return Outcome(mapping.read(m.file.sock, m.start, m.length))
-
-    @op
-    def frame(self, mid: int, ring: str, i: int, task: int | None = None) -> Outcome:
-        return Outcome(self._ring(mid, ring, i, task).hdr(i))
-
-    @op
-    def write_frame(self, mid: int, ring: str, i: int, status: int | None = None,
-                    nm_len: int | None = None, payload: bytes | None = None,
-                    task: int | None = None) -> Outcome:
-        """Userspace stores: payload at offset 24, then nm_len, then status."""
-        r = self._ring(mid, ring, i, task)
-        off = r.offset(i)
-        if payload is not None:
-            r.store(off + NL_MMAP_HDRLEN, payload[:r.size - off - NL_MMAP_HDRLEN])
-        if nm_len is not None:
-            r.set_len(i, nm_len & 0xFFFFFFFF)
-        if status is not None:
-            r.set_status(i, status & 0xFFFFFFFF)
-        return Outcome(0)
-
-    @op
-    def payload(self, mid: int, ring: str, i: int, n: int | None = None,
-                task: int | None = None) -> Outcome:
-        sk = self._mapping(mid, task).file.sock
-        r = self._ring(mid, ring, i, task)
-        base = 0 if ring == "rx" or sk.rx is None else sk.rx.size
-        off = base + r.offset(i) + NL_MMAP_HDRLEN
-        n = r.nm_len(i) if n is None else n
-        return Outcome(mapping.read(sk, off, min(n, base + r.size - off)))
-
-    def during(self, mid: int, ring: str, i: int, name: str, *args,
-               task: int | None = None, **kw) -> tuple[Outcome, frozenset]:
-        """Run operation ``name`` and return its outcome with the set of statuses a
-        concurrent reader of frame ``i`` may see meanwhile (SibylFS-style: any member is
-        allowed), e.g. RESERVED only for a zero-copy TX frame (R5.4, D1)."""
-        r = self._ring(mid, ring, i, task)
-        seen = {r.status(i)}
-        r.watch = (i, seen)
-        try:
-            out = getattr(self, name)(*args, **kw)
-        finally:
-            r.watch = None
-        return out, frozenset(seen)
 
     # -- I/O ------------------------------------------------------------------------------
     def _kernel_rcv(self, sk: Sock, t: Task):
