@@ -123,8 +123,8 @@ def _nlmon_tap() -> int:
 
 
 def test_bug_1_6_nlmon_tap_sees_full_copies_of_ring_skbs():
-    """1.6: with an nlmon tap up, a ring dump must not crash, and the tap sees each chunk
-    as an ordinary copy of exactly the frame's message bytes."""
+    """1.6 / R9.8 / D3: with an nlmon tap up, a ring dump must not crash, and the tap sees
+    each chunk as an ordinary copy of exactly the frame's message bytes."""
     assert in_netns(_nlmon_tap) >= 1
 
 
@@ -166,7 +166,7 @@ def _teardown_loop(n: int) -> int:
 
 
 def test_bug_1_10_ring_teardown_on_close_loop():
-    """1.10: set up rings, optionally map/fork/unmap, close -- 300 times; the socket
+    """1.10 / R2.10: set up rings, optionally map/fork/unmap, close -- 300 times; the socket
     destructor must not sleep in RCU context (judged on the console) and sockets must not
     leak (/proc/net/netlink back to its baseline)."""
     def count():

@@ -107,7 +107,7 @@ def test_r4_3_largest_fitting_message_uses_ring(backend):
 
 def test_r4_4_r4_13_ring_full_drops_with_enobufs_once(backend):
     """Ring full: ALLOC fails with ENOBUFS (no fallback), the socket gets sk_err ENOBUFS
-    once per congestion episode (R4.13)."""
+    once per congestion episode (R4.13), as a positive errno (R9.3, D3)."""
     s = ring_socket(backend)
     for _ in range(SMALL.frame_nr):
         deliver(backend, s)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import errno
 
+import pytest
+
 from .helpers import SMALL, C, S, U, V, deliver, ring_socket
 from .uapi import POLLERR, POLLIN, POLLOUT
 
@@ -56,7 +58,7 @@ def test_r6_4_head_wrap_checks_last_frame(backend):
 
 def test_r6_3_queued_copy_message_is_readable(backend):
     """A COPY message in the receive queue makes the socket readable even after its frame
-    was released (datagram_poll part, R6.3)."""
+    was released (datagram_poll part, R6.3; bug history 1.8 / R9.12)."""
     s = ring_socket(backend)
     backend.drv_plain(s, 10)
     assert backend.frame(s, "rx", 0).status == C
@@ -88,3 +90,36 @@ def test_r6_4_poll_forwards_head_over_skip(backend):
     assert backend.poll(s) & POLLIN
     backend.drv_plain(s, 10)
     assert backend.frame(s, "rx", 1).status == C
+
+
+@pytest.mark.kernel
+def test_r6_6_delivery_wakes_a_blocked_poll(kernel_backend):
+    """A poll() sleeping on an empty ring returns POLLIN when the test driver delivers a
+    ring message from another thread (data-ready callback, R6.6)."""
+    import threading
+    import time
+
+    from .uapi import poll_mask
+    b = kernel_backend
+    s = ring_socket(b)
+    h = b.drv_alloc(s, 16)
+    t = threading.Timer(0.3, b.drv_xmit, (h,))
+    t0 = time.monotonic()
+    t.start()
+    m = poll_mask(b.socks[s], 10000, POLLIN)
+    t.join()
+    assert m & POLLIN and time.monotonic() - t0 < 9
+
+
+@pytest.mark.kernel
+def test_r4_6_r7_2_ring_messages_ignore_tiny_rcvbuf(kernel_backend):
+    """SO_RCVBUF at its minimum: ring messages are not charged against it for long
+    (freed on delivery), so a ring-full of them is still delivered (R4.6)."""
+    import socket as _s
+    b = kernel_backend
+    s = ring_socket(b)
+    b.socks[s].setsockopt(_s.SOL_SOCKET, _s.SO_RCVBUF, 0)
+    for _ in range(SMALL.frame_nr):
+        deliver(b, s, 2000)
+    assert b.statuses(s, "rx") == [V] * SMALL.frame_nr
+    assert b.so_error(s) == 0

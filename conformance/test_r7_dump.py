@@ -152,3 +152,20 @@ def test_r7_5_done_not_fitting_frees_the_chunk(backend):
     drain(backend, s, DUMP_RING, 0, msgs)
     assert [(t, sq) for _l, t, _f, sq, _p, _pl in msgs] == [(NLMSG_ERROR, 77), (NLMSG_DONE, 77)]
     assert int.from_bytes(msgs[0][5][:4], "little", signed=True) == -errno.ENOBUFS
+
+
+def test_r6_1_r9_3_failed_continuation_sets_positive_sk_err(backend):
+    """A continuation chunk (produced in poll) hits R7.5 (exactly full, DONE does not
+    fit): poll stores the error in sk_err as a *positive* ENOBUFS (R9.3 fix, D3) and
+    reports POLLERR; the next poll finishes the dump with DONE."""
+    from .uapi import POLLERR
+    s = ring_socket(backend, rx=DUMP_RING)
+    start_dump(backend, s, 4, 2020)  # chunk 1: messages 0, 1 (more to come)
+    assert backend.frame(s, "rx", 0).status == V
+    assert backend.poll(s) & POLLERR  # chunk 2: messages 2, 3 + DONE does not fit
+    assert backend.so_error(s) == errno.ENOBUFS
+    f = backend.frame(s, "rx", 1)
+    assert (f.status, f.len) == (V, 0)
+    backend.poll(s)
+    done = parse_nlmsgs(backend.message(s, "rx", 2))
+    assert [(m[1], m[3]) for m in done] == [(NLMSG_DONE, 77)]
