@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 
 from .ring import Ring
-from .rx import alloc_skb, free_skb, sendskb
+from .rx import alloc_skb, filtered, free_skb, sendskb
 from .sock import Dump, Sock
 from .uapi import DUMP_TYPE, NLM_F_MULTI, NLMSG_DONE, UNUSED, align4, nlmsg
 
@@ -32,6 +32,12 @@ def alloc_size(w, sk: Sock) -> int:
     if w.dump_autosize and sk.max_recvmsg_len > w.goodsize:
         return sk.max_recvmsg_len
     return w.goodsize
+
+
+def deliver(w, sk: Sock, skb) -> None:
+    """A finished chunk: socket filter, then __netlink_sendskb (R7.5)."""
+    if not filtered(w, sk, skb):
+        sendskb(w, sk, skb)
 
 
 def dump(w, sk: Sock) -> int:
@@ -56,7 +62,7 @@ def dump(w, sk: Sock) -> int:
             used += step
         if d.next < d.count and parts:
             skb.data = b"".join(parts)
-            sendskb(w, sk, skb)
+            deliver(w, sk, skb)
             return 0
         d.done_errno = 0 if d.next == d.count else -errno.EMSGSIZE
     if room - used < DONE_LEN:                          # R7.5
@@ -64,13 +70,13 @@ def dump(w, sk: Sock) -> int:
             free_skb(w, skb, "dropped:freed")
             return -errno.ENOBUFS
         skb.data = b"".join(parts)
-        sendskb(w, sk, skb)
+        deliver(w, sk, skb)
         return 0
     parts.append(nlmsg(NLMSG_DONE, NLM_F_MULTI, d.seq, sk.portid,
                        d.done_errno.to_bytes(4, "little", signed=True)))
     skb.data = b"".join(parts)
     sk.dump = None
-    sendskb(w, sk, skb)
+    deliver(w, sk, skb)
     return 0
 
 

@@ -118,6 +118,8 @@ def unicast(w, table: tuple, ssk_portid: int, skb: Skb, dst_portid: int, dontwai
     if sk is None or kernel:
         free_skb(w, skb, "dropped:refused")
         return -errno.ECONNREFUSED
+    if filtered(w, sk, skb):
+        return len(skb.data)
     if skb.ring is None and not admit(w, sk, skb.size):   # R4.6: ring skbs skip the test
         if not (dontwait or from_kernel):
             raise Blocked("sender would sleep on a congested receiver (R4.13)")
@@ -128,6 +130,14 @@ def unicast(w, table: tuple, ssk_portid: int, skb: Skb, dst_portid: int, dontwai
             w.fate(skb.mid, "dropped:eagain")
         return -errno.EAGAIN
     return sendskb(w, sk, skb)
+
+
+def filtered(w, sk: Sock, skb: Skb) -> bool:
+    """sk_filter before delivery: a rejected skb is freed (ring skb → empty VALID,
+    R4.15); the sender is not told (netlink_unicast returns the length)."""
+    if sk.reject_all:
+        free_skb(w, skb, "dropped:filtered")
+    return sk.reject_all
 
 
 def admit(w, sk: Sock, size: int) -> bool:
@@ -146,6 +156,8 @@ def broadcast(w, table: tuple, skb: Skb, exclude_portid: int, group: int) -> Non
         if sk.portid == exclude_portid or group not in sk.groups:
             continue
         clone = Skb(w.new_msg(), skb.size, skb.data, dst_group=group, creds=skb.creds)
+        if filtered(w, sk, clone):
+            continue
         if admit(w, sk, clone.size):
             sendskb(w, sk, clone)
         else:

@@ -62,6 +62,7 @@ class Sock:
     rcvbuf: int = 212992
     dump: Dump | None = None
     max_recvmsg_len: int = 0
+    reject_all: bool = False     # a socket filter that drops everything (R4.15)
     released: bool = False
 
     @property

@@ -357,6 +357,12 @@ class World(TaskOps, MemoryOps):
         return self._out(start, -e, h)
 
     @op
+    def set_filter(self, fd: int, reject_all: bool, task: int | None = None) -> Outcome:
+        """SO_ATTACH_FILTER with a drop-everything program (True) or SO_DETACH_FILTER."""
+        self._file(fd, task).sock.reject_all = reject_all
+        return Outcome(0)
+
+    @op
     def ring_cfg(self, fd: int, task: int | None = None) -> Outcome:
         """R1.8: the ring geometry netlink_diag reports (NDIAG_SHOW_RING_CFG)."""
         sk = self._file(fd, task).sock

@@ -24,7 +24,7 @@ NEEDS = {  # a kernel-made change must come with its trace events (one alternati
     (VALID, UNUSED): [{"copy"}, {"zerocopy"}]}
 FATES = {"pending", "ring", "queue", "received", "consumed", "dropped:overrun",
          "dropped:released", "dropped:purged", "dropped:refused", "dropped:eagain",
-         "dropped:freed"}
+         "dropped:freed", "dropped:filtered"}
 
 GEOMS = [RingReq(4096, 1, 1024, 4), RingReq(8192, 2, 4096, 4), RingReq(4096, 2, 2048, 4)]
 

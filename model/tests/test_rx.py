@@ -307,3 +307,14 @@ def test_R4_2_lookup_stays_inside_the_network_namespace():
     o = w.sendmsg(other, b"x", (4000, 0))
     assert o.ok and w.recvmsg(other).value == b"x"
     assert w.recvmsg(fd, task=child).err == errno.EAGAIN
+
+
+def test_R4_15_socket_filter_rejection_leaves_empty_VALID_and_sender_succeeds(s):
+    s.w.set_filter(s.fd, True)
+    h = s.w.drv_alloc(s.pid, 10).value
+    o = s.w.drv_xmit(h)
+    assert o.value == 28 and decisions(o) == [("release", "undelivered", 0)]
+    assert s.hdr(0)[:2] == (VALID, 0)
+    assert s.w.drv_plain(s.pid, 1).events == () and s.w.sock_info(s.fd).queue_len == 0
+    s.w.sendmsg(s.fd, nlmsg(1, 4, 1, 0))                  # NOOP + ACK: the ACK is filtered
+    assert s.hdr(1)[:2] == (VALID, 0)
