@@ -174,7 +174,9 @@ GUEST_SCRIPT = """\
 cd {cwd}
 export PYTHONDONTWRITEBYTECODE=1 NLMMAP_RUN_DIR={run_dir} NLMMAP_IN_GUEST=1
 echo "NLMMAP-GUEST: start $(uname -r)"
+(
 {command}
+)
 rc=$?
 dmesg > {run_dir}/dmesg.txt 2>/dev/null
 echo $rc > {run_dir}/status
