@@ -121,7 +121,7 @@ def guest_pytest(run_dir: Path, kexpr: str | None) -> str:
     boot_py = ("import sys, hypothesis.configuration as c; c.set_hypothesis_home_dir(sys.argv[1]);"
                " import pytest; sys.exit(pytest.main(sys.argv[2:]))")
     argv = [sys.executable, "-c", boot_py, str(run_dir / "hypothesis"),
-            "conformance", "-m", "kernel", "-p", "no:cacheprovider", "-v",
+            "conformance", "-m", "kernel", "-p", "no:cacheprovider", "-v", "--color=no",
             "-o", "console_output_style=classic", f"--junitxml={run_dir / 'junit.xml'}"]
     if kexpr:
         argv += ["-k", kexpr]
