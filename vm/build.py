@@ -160,7 +160,11 @@ def ensure_kernel(*, profile: str = "fast", kernel_dir: Path | None = None,
     with cache.locked(root / "build.lock", "build"):
         if kernel_dir is not None:
             src = source.developer_source(kernel_dir, patches)
-            log.warning("config: writing %s/.config (vng --kconfig + fragments)", src.tree)
+            cfg = src.tree / ".config"
+            if cfg.exists():
+                shutil.copyfile(cfg, src.tree / ".config.nlmmap-old")
+            log.warning("config: writing %s (vng --kconfig + fragments; previous one saved as "
+                        ".config.nlmmap-old) and building in your tree", cfg)
         else:
             src = source.default_source(root, patches)
         log.info("source: %s (kernel %s) at %s", src.version, src.kernelversion, src.tree)
