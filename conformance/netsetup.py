@@ -49,6 +49,13 @@ class Peer:
         self._res_r, res_w = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - child
+            keep = {self._ready_r, ready_w, self._cmd_r, self._cmd_w, self._res_r, res_w}
+            for fd in range(3, 1024):  # drop inherited pipes and sockets of the parent
+                if fd not in keep:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
             try:
                 unshare_net()
                 os.write(ready_w, b"1")
@@ -82,6 +89,14 @@ class Peer:
         if os.read(self._ready_r, 1) != b"2":
             raise RuntimeError("peer failed to configure v1: " + self.result_text())
 
+    def kill(self) -> None:
+        import signal
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+
     def result_text(self) -> str:
         return os.read(self._res_r, 600).decode(errors="replace")
 
@@ -100,7 +115,11 @@ def veth_with_peer() -> Peer:
     ip_batch(["link set lo up", "link add v0 type veth peer name v1",
               "addr add 10.9.0.1/24 dev v0", "link set v0 up"])
     p = Peer()
-    p.attach()
+    try:
+        p.attach()
+    except BaseException:
+        p.kill()
+        raise
     return p
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from .differential import run
 from .replay import results_dir
+from .uapi import require_feature
 
 
 def _report(name, steps, ops, examples, secs):
@@ -36,6 +37,7 @@ def test_differential_model_invariants():
 
 @pytest.mark.kernel
 def test_differential_kernel_vs_model():
+    require_feature()  # fail at once with "feature absent", before hypothesis starts
     total = int(os.environ.get("NLMMAP_DIFF_STEPS", "10000"))
     per = int(os.environ.get("NLMMAP_DIFF_STEPS_PER", "40"))
     steps, ops, ex, secs = run("kernel", total, per)

@@ -321,33 +321,42 @@ def nlmsgerr_code(payload: bytes) -> int:
     return struct.unpack_from("=i", payload, 0)[0]
 
 
-def fork_call(fn, *args) -> int:
-    """Run ``fn(*args)`` in a forked child; return its int result (exit-status channel).
+def _read_exact(fd: int, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = os.read(fd, n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
-    The child inherits mappings (R3.7) and descriptors; it exits with os._exit."""
+
+def fork_call(fn, *args) -> int:
+    """Run ``fn(*args)`` in a forked child; return its int result.
+
+    The child inherits mappings (R3.7) and descriptors; it exits with os._exit. The
+    result travels length-prefixed, so a grandchild that inherited the pipe cannot keep
+    the parent waiting for end-of-file."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         os.close(r)
         try:
-            res = int(fn(*args))
-            os.write(w, struct.pack("=q", res))
+            msg = b"R" + struct.pack("=q", int(fn(*args)))
         except BaseException as e:  # noqa: BLE001
-            os.write(w, f"E{type(e).__name__}: {e}".encode()[:4000])
+            msg = f"E{type(e).__name__}: {e}".encode()[:4000]
+        try:
+            os.write(w, struct.pack("=I", len(msg)) + msg)
         finally:
             os._exit(0)
     os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 4096)
-        if not chunk:
-            break
-        data += chunk
+    hdr = _read_exact(r, 4)
+    data = _read_exact(r, struct.unpack("=I", hdr)[0]) if len(hdr) == 4 else b""
     os.close(r)
     os.waitpid(pid, 0)
-    if data[:1] == b"E" or len(data) != 8:
-        raise RuntimeError(f"child failed: {data!r}")
-    return struct.unpack("=q", data)[0]
+    if data[:1] != b"R":
+        raise AssertionError(f"child failed: {data[1:].decode(errors='replace') or 'no result'}")
+    return struct.unpack("=q", data[1:9])[0]
 
 
 class ForkedHolder:

@@ -203,7 +203,8 @@ class ModelBackend(Backend):
 
     # test driver ------------------------------------------------------------------------------
     def drv_alloc(self, dst: int, size: int, handle: int | None = None) -> int:
-        h = self._o(self.w.drv_alloc(self.port_base + dst, size))
+        # the kernel's handle (lockstep) so message bytes agree without translation
+        h = self._o(self.w.drv_alloc(self.port_base + dst, size, handle=handle))
         hid = self._id()
         self.handles[hid] = h
         return hid
