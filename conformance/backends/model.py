@@ -68,8 +68,9 @@ class ModelBackend(Backend):
     def _o(self, out):
         for e in out.events:
             sid = e.portid - self.port_base
-            self._events.append(Event(e.kind, sid if 0 < sid < 0x1000 else -1, e.decision,
-                                      e.reason, e.frame, e.len))
+            if 0 < sid < 0x1000:  # like the kernel backend: only this backend's sockets
+                self._events.append(Event(e.kind, sid, e.decision, e.reason, e.frame,
+                                          e.len))
         if out.err:
             raise err(out.err)
         return out.value
