@@ -49,6 +49,16 @@ def deliver(b: Backend, dst: int, size: int = 32) -> int:
     return kh
 
 
+def wrap_head_with_skip(b: Backend, s: int, req: RingReq = SMALL) -> None:
+    """Fill the ring with ring messages (head wraps to 0), release every frame, then mark
+    frame 0 -- the head -- SKIP."""
+    for _ in range(req.frame_nr):
+        deliver(b, s)
+    for i in range(req.frame_nr):
+        b.set_status(s, "rx", i, NL_MMAP_STATUS_UNUSED)
+    b.set_status(s, "rx", 0, 4)
+
+
 def errno_of(fn, *args, **kw) -> int:
     with pytest.raises(OSError) as ei:
         fn(*args, **kw)
@@ -74,6 +84,7 @@ def fits(size: int, req: RingReq = SMALL) -> bool:
 
 __all__ = [
     "U", "R", "V", "C", "S", "SMALL", "DUMP_RING", "ring_socket", "held", "deliver",
+    "wrap_head_with_skip",
     "errno_of", "rx_events", "tx_events", "payload_max", "fits", "errno",
     "NL_MMAP_STATUS_COPY", "NL_MMAP_STATUS_UNUSED", "NL_MMAP_STATUS_VALID",
 ]

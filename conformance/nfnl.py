@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from .genl import parse_nla
+from .genl import nla, parse_nla
 from .uapi import NLM_F_ACK, NLM_F_REQUEST, nlmsg
 
 NFNL_SUBSYS_QUEUE = 3
@@ -32,11 +32,6 @@ NFULNL_CFG_CMD_BIND = 1
 NFULNL_COPY_PACKET = 2
 NF_DROP = 0
 NF_ACCEPT = 1
-
-
-def nla(t: int, payload: bytes) -> bytes:
-    ln = 4 + len(payload)
-    return struct.pack("=HH", ln, t) + payload + b"\0" * ((-ln) % 4)
 
 
 def nfgen(family: int, res_id: int) -> bytes:

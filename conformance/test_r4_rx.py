@@ -21,6 +21,7 @@ from .helpers import (
     payload_max,
     ring_socket,
     rx_events,
+    wrap_head_with_skip,
 )
 from .uapi import NETLINK_USERSOCK, PAGE_SIZE, RingReq, nlmsg
 
@@ -201,11 +202,7 @@ def test_r4_12_skip_at_head_blocks_copy_until_poll(backend):
     """COPY delivery does not forward over SKIP (dropped), poll() does; afterwards COPY
     lands behind the SKIP frame."""
     s = ring_socket(backend)
-    for _ in range(SMALL.frame_nr):
-        deliver(backend, s)
-    for i in range(SMALL.frame_nr):
-        backend.set_status(s, "rx", i, U)
-    backend.set_status(s, "rx", 0, S)
+    wrap_head_with_skip(backend, s)
     backend.drv_plain(s, 10)
     assert backend.frame(s, "rx", 1).status == U
     assert backend.so_error(s) == errno.ENOBUFS

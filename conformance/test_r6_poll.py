@@ -7,7 +7,7 @@ import errno
 
 import pytest
 
-from .helpers import SMALL, C, S, U, V, deliver, ring_socket
+from .helpers import SMALL, C, U, V, deliver, ring_socket, wrap_head_with_skip
 from .uapi import POLLERR, POLLIN, POLLOUT
 
 
@@ -82,11 +82,7 @@ def test_r6_4_poll_forwards_head_over_skip(backend):
     """poll() advances the head past SKIP frames; the slot before the new head is the
     SKIP frame, so the socket is readable (R6.4)."""
     s = ring_socket(backend)
-    for _ in range(SMALL.frame_nr):
-        deliver(backend, s)
-    for i in range(SMALL.frame_nr):
-        backend.set_status(s, "rx", i, U)
-    backend.set_status(s, "rx", 0, S)
+    wrap_head_with_skip(backend, s)
     assert backend.poll(s) & POLLIN
     backend.drv_plain(s, 10)
     assert backend.frame(s, "rx", 1).status == C

@@ -89,9 +89,17 @@ class Backend(abc.ABC):
         rx, tx = self.rings(s)
         return (rx.size if rx else 0) + (tx.size if tx else 0)
 
-    @abc.abstractmethod
+    reqs: dict[int, list[RingReq | None]]  # sid -> [rx, tx] as successfully requested
+
     def rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
         """The geometry of the configured rings (from the successful requests)."""
+        rx, tx = self.reqs[s]
+        return rx, tx
+
+    def _record_ring(self, s: int, tx: bool, req, optlen: int | None) -> None:
+        """Remember a ring request that succeeded (a teardown clears it)."""
+        if isinstance(req, RingReq) and (optlen is None or optlen >= 16):
+            self.reqs[s][1 if tx else 0] = req if req.block_nr else None
 
     # -- ring memory (through any live mapping of the socket) -----------------------
     @abc.abstractmethod

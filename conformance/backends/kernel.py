@@ -121,12 +121,7 @@ class KernelBackend(Backend):
             return
         else:
             set_ring(self.socks[s], tx, req, optlen, level)
-        if isinstance(req, RingReq) and (optlen is None or optlen >= 16):
-            self.reqs[s][1 if tx else 0] = req if req.block_nr else None
-
-    def rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
-        rx, tx = self.reqs[s]
-        return rx, tx
+        self._record_ring(s, tx, req, optlen)
 
     def mmap(self, s: int, length: int | None = None, offset: int = 0) -> int:
         if length is None:
