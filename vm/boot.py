@@ -85,7 +85,9 @@ def _stream(cmd: list[str], log_path: Path, *, silence: float, total: float,
     chunks: list[str] = []
     hang = False
     t0 = time.monotonic()
-    with log_path.open("w") as out:
+    partial = ""
+    timed_path = log_path.with_name(log_path.stem + ".timed.log")
+    with log_path.open("w") as out, timed_path.open("w") as timed:
         while True:
             try:
                 data = child.read_nonblocking(8192, timeout=silence)
@@ -99,6 +101,12 @@ def _stream(cmd: list[str], log_path: Path, *, silence: float, total: float,
             chunks.append(data)
             out.write(data)
             out.flush()
+            # the same lines prefixed with host seconds since boot start: where time goes
+            partial += data
+            *done, partial = partial.split("\n")
+            for line in done:
+                timed.write(f"{time.monotonic() - t0:8.1f} {line}\n")
+            timed.flush()
             if echo:
                 sys.stdout.write(data)
                 sys.stdout.flush()

@@ -116,8 +116,8 @@ def make_bzimage(tree: Path, logfile: Path) -> float:
     jobs = os.cpu_count() or 1
     cmd = ["make", f"-j{jobs}", *_cc(), "bzImage"]
     log.info("build: %s in %s (log: %s)", " ".join(cmd), tree, logfile)
-    t0 = time.monotonic()
     with cache.locked_all(_extra_locks(), "build"), logfile.open("a") as out:
+        t0 = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=tree, stdout=out, stderr=subprocess.STDOUT,
                                 env=_make_env())
         while True:
