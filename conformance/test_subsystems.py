@@ -46,6 +46,13 @@ pytestmark = pytest.mark.kernel
 
 RINGS = os.environ.get("NLMMAP_PLAIN_PLUMBING") != "1"  # "1": check plumbing only
 RTM_NEWLINK, RTM_GETLINK = 16, 18
+NFT_RULE = """table inet t {{
+  chain out {{
+    type filter hook output priority 0; policy accept;
+    ip daddr 10.9.0.2 udp dport 9999 {action}
+  }}
+}}
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -152,8 +159,7 @@ def test_usersock_ring_to_ring_burst():
 
 def _nfqueue(n: int, size: int = 64) -> int:
     peer = veth_with_peer()
-    nft("table inet t { chain out { type filter hook output priority 0; policy accept;\n"
-        "  ip daddr 10.9.0.2 udp dport 9999 queue num 3 } }\n")
+    nft(NFT_RULE.format(action="queue num 3"))
     q = RingSocket(NETLINK_NETFILTER, RingReq.simple(PAGE_SIZE, 16),
                    RingReq.simple(PAGE_SIZE, 4), rings=RINGS)
     for m in queue_config(3, 0xFFFF, 100):
@@ -198,8 +204,7 @@ def test_nfqueue_real_packets_verdicts_through_tx_ring(size):
 
 def _nflog(n: int) -> int:
     peer = veth_with_peer()
-    nft("table inet t { chain out { type filter hook output priority 0; policy accept;\n"
-        "  ip daddr 10.9.0.2 udp dport 9999 log group 5 } }\n")
+    nft(NFT_RULE.format(action="log group 5"))
     g = RingSocket(NETLINK_NETFILTER, RingReq.simple(PAGE_SIZE, 16), rings=RINGS)
     for m in log_config(5, 128, 2048, 300):
         g.sock.send(m)
