@@ -211,9 +211,21 @@ def parse_trace(text: str) -> list[TraceEvent]:
 
 
 class Tracer:
-    """Enables the two netlink tracepoints and returns the events since the last call."""
+    """Enables the two netlink tracepoints and returns the events since the last call.
+
+    One per process (:meth:`get`): the tracepoints are enabled once and stay enabled.
+    Toggling them per test patches kernel text (static keys) hundreds of times, and under
+    TCG with two vCPUs that was seen to end in "Oops: int3" in unrelated code."""
 
     EVENTS = ("netlink_mmap_rx", "netlink_mmap_tx")
+    _instance: Tracer | None = None
+
+    @classmethod
+    def get(cls) -> Tracer:
+        if cls._instance is None:
+            cls._instance = cls()
+        cls._instance.take()  # drop what earlier tests left behind
+        return cls._instance
 
     def __init__(self) -> None:
         self.root = self._find_root()
@@ -262,14 +274,6 @@ class Tracer:
             chunks.append(b)
         return parse_trace(b"".join(chunks).decode(errors="replace"))
 
-    def close(self) -> None:
-        os.close(self.pipe)
-        for ev in self.EVENTS:
-            try:
-                with open(f"{self.root}/events/netlink/{ev}/enable", "w") as f:
-                    f.write("0")
-            except OSError:
-                pass
 
 
 def recv_all_nowait(sock: socket.socket) -> list[bytes]:

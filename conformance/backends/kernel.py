@@ -38,7 +38,7 @@ class KernelBackend(Backend):
     def __init__(self, trace: bool = True, port_base: int | None = None) -> None:
         require_feature()
         self.drv = TestDriver()
-        self.tracer = Tracer() if trace else None
+        self.tracer = Tracer.get() if trace else None
         self._next = 1
         self.socks: dict[int, socket.socket] = {}
         self.reqs: dict[int, list[RingReq | None]] = {}
@@ -239,5 +239,3 @@ class KernelBackend(Backend):
             except OSError:
                 pass
         self.drv.close()
-        if self.tracer:
-            self.tracer.close()
