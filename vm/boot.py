@@ -31,7 +31,13 @@ log = logging.getLogger(__name__)
 
 QEMU = "qemu-system-x86_64"
 PROBE_TIMEOUT = float(os.environ.get("NLMMAP_KVM_PROBE_TIMEOUT", "30"))
+# vng mounts the host root over 9p without caching; under TCG every stat/open is a slow
+# round trip (importing pytest+hypothesis took 70 s).  The guest sees the root read-only,
+# so let it cache: the last rootflags= on the command line wins.
+ROOTFLAGS = "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose"
 APPEND = ["printk.time=1", "panic=-1", "console_msg_format=default"]
+if os.environ.get("NLMMAP_9P_CACHE", "loose") != "none":
+    APPEND.append(ROOTFLAGS.replace("loose", os.environ.get("NLMMAP_9P_CACHE", "loose")))
 
 
 @dataclass
