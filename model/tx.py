@@ -1,8 +1,9 @@
 """sendmsg(): the TX ring path and the ordinary copying path.
 
 Seed patch: "netlink: implement memory mapped sendmsg()" (R5.1-R5.8) with port decisions
-D1 (zero-copy only to the kernel and when exclusive), D2 (what "exclusive" means) and D3
-(ring TX only for a single NULL buffer).
+D1 (zero-copy only to the kernel and when exclusive), D2 (what "exclusive" means), D3
+(ring TX only for a single NULL buffer) and D8 (zero-copy only for protocols whose kernel
+input neither clones nor keeps the request: NETLINK_ROUTE, NETLINK_GENERIC).
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import errno
 from .process import Task
 from .rx import broadcast, unicast
 from .sock import Skb, Sock
-from .uapi import RESERVED, UNUSED, VALID
+from .uapi import NETLINK_GENERIC, NETLINK_ROUTE, RESERVED, UNUSED, VALID
+
+ZEROCOPY_PROTOCOLS = frozenset({NETLINK_ROUTE, NETLINK_GENERIC})   # D8
 
 
 def copy_reason(sk: Sock, task: Task, dst_portid: int, dst_group: int, file) -> str:
-    """D1/D2: first failing exclusivity condition, or "exclusive" for zero-copy."""
+    """D1/D2/D8: first failing zero-copy condition, or "exclusive" for zero-copy."""
     if dst_portid or dst_group:
         return "dst_not_kernel"
+    if sk.proto not in ZEROCOPY_PROTOCOLS:
+        return "protocol"
     if sk.mapped != 1:
         return "mapped_multiple"
     if file.fd_refs > 1:

@@ -3,6 +3,8 @@
 import errno
 
 from model.uapi import (
+    NETLINK_NETFILTER,
+    NETLINK_ROUTE,
     NETLINK_USERSOCK,
     NLM_F_ACK,
     NLMSG_NOOP,
@@ -97,6 +99,21 @@ def test_D1_zero_copy_to_kernel_when_exclusive_frame_unused_after():
     o = s.w.sendmsg(s.fd, None)
     assert tx_events(o) == [("zerocopy", "exclusive", 0, 16)]
     assert s.st("tx")[0] == UNUSED and s.w.sock_info(s.fd).tx_pending == 0
+
+
+def test_D8_zero_copy_only_for_route_and_generic():
+    for proto, expected in ((NETLINK_ROUTE, ("zerocopy", "exclusive")),
+                            (NETLINK_NETFILTER, ("copy", "protocol"))):
+        s = txs(proto=proto)
+        put(s, 0)
+        assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == expected, proto
+
+
+def test_D8_protocol_checked_after_destination_before_mapping():
+    s = txs(proto=NETLINK_NETFILTER)
+    s.w.mmap(s.fd, 8192)
+    put(s, 0)
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "protocol")
 
 
 def test_D2_second_mapping_forces_copy():
