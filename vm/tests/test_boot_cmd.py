@@ -1,0 +1,29 @@
+from pathlib import Path
+
+from vm import boot
+
+
+def test_vng_command_tcg_rwdir_exec():
+    cmd = boot.vng_command("vng", Path("/k/bzImage"), accel="tcg", memory="4G", cpus=2,
+                           rwdirs=[Path("/c/runs/x")], exec_cmd="sh /c/runs/x/guest.sh",
+                           cwd=Path("/work/main"))
+    assert cmd[:3] == ["vng", "--run", "/k/bzImage"]
+    assert "--disable-kvm" in cmd
+    assert cmd[cmd.index("--rwdir") + 1] == "/c/runs/x"
+    assert cmd[cmd.index("--memory") + 1] == "4G"
+    assert cmd[-2:] == ["--exec", "sh /c/runs/x/guest.sh"]
+    appended = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--append"]
+    assert "printk.time=1" in appended and "panic=-1" in appended
+
+
+def test_kvm_command_has_no_disable_flag():
+    cmd = boot.vng_command("vng", Path("/k/bzImage"), accel="kvm", memory="1G", cpus=1,
+                           rwdirs=[], exec_cmd=None)
+    assert "--disable-kvm" not in cmd and "--exec" not in cmd
+
+
+def test_guest_script_reports_status_even_after_exit():
+    text = boot.GUEST_SCRIPT.format(cwd="/work/main", run_dir="/r", command="exit 7")
+    body = text.split("(\n", 1)[1]
+    assert body.startswith("exit 7\n)\nrc=$?")
+    assert "echo $rc > /r/status" in text and "dmesg > /r/dmesg.txt" in text
