@@ -151,7 +151,7 @@ def _undo(backend, tok):
 
 @pytest.mark.parametrize("name,share,expect", SHARING, ids=[c[0] for c in SHARING])
 def test_d2_r5_4_exclusivity_decides_zerocopy(backend, name, share, expect):
-    """D2: zero-copy only for an exclusive socket sending to the kernel; dup, fork, a
+    """D1/D2: zero-copy only for an exclusive socket sending to the kernel; dup, fork, a
     second mapping or a second thread force copy mode, reported by the TX tracepoint.
     In every mode the frame is UNUSED when sendmsg returns and the ACK arrives.
     Undoing the sharing restores zero-copy (the test is made per call)."""

@@ -15,7 +15,7 @@ def test_r6_4_fresh_ring_not_readable(backend):
     s = ring_socket(backend)
     m = backend.poll(s)
     assert not m & POLLIN
-    assert m & POLLOUT  # R6.3: writable by the normal send-buffer test
+    assert m & POLLOUT  # R6.3/R6.5: writable (send buffer; TX head frame free)
 
 
 def test_r6_4_valid_frame_before_head_is_readable_until_released(backend):
