@@ -8,7 +8,7 @@ import errno
 
 from .genl import DUMP_TYPE
 from .helpers import DUMP_RING, C, U, V, ring_socket
-from .uapi import NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, PAGE_SIZE, RingReq, parse_nlmsgs
+from .uapi import NLM_F_MULTI, NLMSG_DONE, PAGE_SIZE, RingReq, parse_nlmsgs
 
 
 def start_dump(b, s, count, size, seq=77, via_ring=False):
@@ -138,34 +138,31 @@ def test_r7_dump_restarts_at_every_head_position(backend):
         check_dump_messages(backend, s, msgs, 60, 300, seq=seq)
 
 
-def test_r7_5_done_not_fitting_frees_the_chunk(backend):
-    """R7.5 (3.10, kept by D4): the callback completes with the chunk exactly full
-    (2 x 2036 = 4072 bytes), NLMSG_DONE does not fit: the chunk is freed (an empty VALID
-    frame, R4.15) and -ENOBUFS returned with the dump still in progress. For the first
-    chunk that error becomes the request's error ACK; DONE follows on the next poll.
-    The two messages of the freed chunk are never delivered."""
+def test_r7_5_d14_done_not_fitting_goes_in_the_next_chunk(backend):
+    """R7.5 as decided by D14 (patches/DECISIONS.md, 6.12 callback semantics kept): the
+    callback completes with the chunk exactly full (2 x 2036 = 4072 bytes) and NLMSG_DONE
+    does not fit: the chunk is delivered VALID with both messages, no error is raised, and
+    DONE arrives in the next chunk (on poll)."""
     s = ring_socket(backend, rx=DUMP_RING)
     start_dump(backend, s, 2, 2020)
     f = backend.frame(s, "rx", 0)
-    assert (f.status, f.len) == (V, 0)
+    assert (f.status, f.len) == (V, 2 * 2036)
     msgs: list = []
     drain(backend, s, DUMP_RING, 0, msgs)
-    assert [(t, sq) for _l, t, _f, sq, _p, _pl in msgs] == [(NLMSG_ERROR, 77), (NLMSG_DONE, 77)]
-    assert int.from_bytes(msgs[0][5][:4], "little", signed=True) == -errno.ENOBUFS
+    check_dump_messages(backend, s, msgs, 2, 2020)
+    assert backend.so_error(s) == 0
 
 
 def test_r6_1_r9_3_failed_continuation_sets_positive_sk_err(backend):
-    """A continuation chunk (produced in poll) hits R7.5 (exactly full, DONE does not
-    fit): poll stores the error in sk_err as a *positive* ENOBUFS (R9.3 fix, D3) and
-    reports POLLERR; the next poll finishes the dump with DONE."""
-    from .uapi import POLLERR
+    """R7.3(a): recvmsg() of a COPY message continues a running dump; with the ring full
+    the chunk cannot be allocated (overrun) and recvmsg stores the error in sk_err as a
+    *positive* ENOBUFS (R9.3 fix, D3), while the dequeued message is still returned."""
+    n = DUMP_RING.frame_nr
     s = ring_socket(backend, rx=DUMP_RING)
-    start_dump(backend, s, 4, 2020)  # chunk 1: messages 0, 1 (more to come)
-    assert backend.frame(s, "rx", 0).status == V
-    assert backend.poll(s) & POLLERR  # chunk 2: messages 2, 3 + DONE does not fit
+    start_dump(backend, s, 400, 200)                  # chunk 1 in frame 0
+    backend.drv_plain(s, 10)                          # unconverted: COPY in frame 1
+    assert backend.frame(s, "rx", 1).status == C
+    for i in range(2, n):                             # the rest of the ring is busy
+        backend.set_status(s, "rx", i, V)
+    assert backend.recv(s) is not None
     assert backend.so_error(s) == errno.ENOBUFS
-    f = backend.frame(s, "rx", 1)
-    assert (f.status, f.len) == (V, 0)
-    backend.poll(s)
-    done = parse_nlmsgs(backend.message(s, "rx", 2))
-    assert [(m[1], m[3]) for m in done] == [(NLMSG_DONE, 77)]

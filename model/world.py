@@ -58,7 +58,7 @@ class World(TaskOps, MemoryOps):
 
     def __init__(self, page_size: int = 4096, goodsize: int = 3776, skb_overhead: int = 320,
                  rcvbuf: int = 212992, sndbuf: int = 212992, mem_limit: int = 64 << 20,
-                 done_policy: str = "3.10", dump_autosize: bool = False,
+                 done_policy: str = "6.12", dump_autosize: bool = False,
                  drv_family: int = 0x20, pid: int = 1000, netlink_mmap: bool = True) -> None:
         """Parameters are described in model/README.md ("Parameters"); ``netlink_mmap=False``
         models a kernel without the series (R2.1, R3.1, R9.14)."""

@@ -115,7 +115,7 @@ def test_R7_2_R4_13_empty_queue_always_admits_one_message():
 
 
 def test_R7_5_DONE_appended_when_it_fits_else_empty_valid_and_ENOBUFS_310():
-    s = Setup(rx=RingReq(4096, 1, 1024, 4), goodsize=900)
+    s = Setup(rx=RingReq(4096, 1, 1024, 4), goodsize=900, done_policy="3.10")
     o = s.w.drv_dump(s.fd, 1, 1000 - 16 - 8)          # 984 of 1000: 16 left < 20
     assert [e.decision for e in o.events][:2] == ["ring", "release"]
     assert s.hdr(0)[:2] == (VALID, 0)
@@ -131,15 +131,15 @@ def test_R7_5_DONE_appended_when_it_fits_else_empty_valid_and_ENOBUFS_310():
 
 
 def test_R7_5_DONE_not_fitting_in_poll_sets_positive_sk_err_D3():
-    s = Setup(rx=RingReq(4096, 1, 1024, 4), goodsize=900)
+    s = Setup(rx=RingReq(4096, 1, 1024, 4), goodsize=900, done_policy="3.10")
     s.w.drv_dump(s.fd, 2, 984)                          # chunk 0 holds message 0
     s.w.write_frame(s.mid, "rx", 0, status=UNUSED)
     s.w.poll(s.fd)                                      # message 1, DONE does not fit
     assert s.w.so_error(s.fd).value == errno.ENOBUFS
 
 
-def test_R7_5_done_policy_612_delivers_chunk_and_sends_DONE_next():
-    s = Setup(rx=RingReq(4096, 1, 1024, 4), goodsize=900, done_policy="6.12")
+def test_R7_5_D14_default_delivers_chunk_and_sends_DONE_next():
+    s = Setup(rx=RingReq(4096, 1, 1024, 4), goodsize=900)
     s.w.drv_dump(s.fd, 1, 984)
     assert [m[0] for m in ring_msgs(s, 0)] == [DUMP_TYPE]
     s.w.write_frame(s.mid, "rx", 0, status=UNUSED)
