@@ -149,7 +149,8 @@ def _missing_file(patch: Patch, tree: Path) -> str | None:
     return None
 
 
-def apply(tree: Path, patches: list[Patch], *, first: int = 1, total: int | None = None) -> None:
+def apply(tree: Path, patches: list[Patch], *, first: int = 1, total: int | None = None,
+          quiet: bool = False) -> None:
     """Apply ``patches`` in order; on the first that does not apply, raise naming it.
 
     ``first``/``total`` number the patches in messages when applying part of a series."""
@@ -168,7 +169,8 @@ def apply(tree: Path, patches: list[Patch], *, first: int = 1, total: int | None
         real = _patch(tree, p)
         if real.returncode != 0:  # dry run passed, so this is unexpected
             raise PatchDoesNotApply(f"patch {p.name} failed after a clean dry run in {tree}")
-        log.info("series: applied %s", p.name)
+        if not quiet:
+            log.info("series: applied %s", p.name)
 
 
 def reverse(tree: Path, patches: list[Patch]) -> bool:
@@ -235,7 +237,7 @@ def ensure_applied(tree: Path, patches: list[Patch]) -> list[str]:
         # Name the first patch that does not apply on top of what is there.
         tmp = _scratch(tree, patches)
         try:
-            apply(tmp, patches)
+            apply(tmp, patches, quiet=True)  # scratch copy: only to name the failing patch
         except PatchDoesNotApply as e:
             raise PatchDoesNotApply(e.message.replace(str(tmp), str(tree)),
                                     f"{tree} (neither applied nor applicable; "
