@@ -9,6 +9,8 @@ import pytest
 
 from .helpers import SMALL, U, V, errno_of, payload_max, ring_socket, tx_events
 from .uapi import (
+    NETLINK_GENERIC,
+    NETLINK_ROUTE,
     NETLINK_USERSOCK,
     NLM_F_ACK,
     NLM_F_REQUEST,
@@ -154,8 +156,9 @@ def test_d2_r5_4_exclusivity_decides_zerocopy(backend, name, share, expect):
     """D1/D2: zero-copy only for an exclusive socket sending to the kernel; dup, fork, a
     second mapping or a second thread force copy mode, reported by the TX tracepoint.
     In every mode the frame is UNUSED when sendmsg returns and the ACK arrives.
-    Undoing the sharing restores zero-copy (the test is made per call)."""
-    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    Undoing the sharing restores zero-copy (the test is made per call). NETLINK_ROUTE:
+    the only protocol allowed to zero-copy (D8)."""
+    s = ring_socket(backend, rx=SMALL, tx=SMALL, proto=NETLINK_ROUTE)
     tok = share(backend, s)
     backend.events()
     backend.put_tx(s, 0, noop(1))
@@ -170,6 +173,19 @@ def test_d2_r5_4_exclusivity_decides_zerocopy(backend, name, share, expect):
         assert backend.send_ring(s) == 16
         tx = [(e.decision, e.reason) for e in tx_events(backend.events())]
         assert tx == [("zerocopy", "exclusive")]
+
+
+def test_d8_genetlink_ring_send_to_kernel_is_copied(backend):
+    """D8: an exclusive NETLINK_GENERIC socket sending to the kernel still copies
+    (genetlink keeps parsed attributes pointing into the request): reason `protocol`."""
+    s = ring_socket(backend, rx=SMALL, tx=SMALL, proto=NETLINK_GENERIC)
+    backend.events()
+    backend.put_tx(s, 0, noop(1))
+    assert backend.send_ring(s) == 16
+    tx = [(e.decision, e.reason, e.frame) for e in tx_events(backend.events())]
+    assert tx == [("copy", "protocol", 0)]
+    assert backend.frame(s, "tx", 0).status == U
+    assert acks(backend, s) == [(1, 0)]
 
 
 def test_r5_8_ring_send_to_user_peer_is_copied(backend):

@@ -2,8 +2,9 @@
 
 Seed patch: "netlink: implement memory mapped sendmsg()" (R5.1-R5.8) with port decisions
 D1 (zero-copy only to the kernel and when exclusive), D2 (what "exclusive" means), D3
-(ring TX only for a single NULL buffer) and D8 (zero-copy only for protocols whose kernel
-input neither clones nor keeps the request: NETLINK_ROUTE, NETLINK_GENERIC).
+(ring TX only for a single NULL buffer) and D8 (zero-copy only for a protocol whose kernel
+input neither clones nor keeps pointers into the request: NETLINK_ROUTE; genetlink keeps
+parsed attributes pointing into the message, so it copies).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import errno
 from .process import Task
 from .rx import broadcast, unicast
 from .sock import Skb, Sock
-from .uapi import NETLINK_GENERIC, NETLINK_ROUTE, RESERVED, UNUSED, VALID
+from .uapi import NETLINK_ROUTE, RESERVED, UNUSED, VALID
 
-ZEROCOPY_PROTOCOLS = frozenset({NETLINK_ROUTE, NETLINK_GENERIC})   # D8
+ZEROCOPY_PROTOCOLS = frozenset({NETLINK_ROUTE})   # D8
 
 
 def copy_reason(sk: Sock, task: Task, dst_portid: int, dst_group: int, file) -> str:

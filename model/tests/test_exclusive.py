@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import World
-from model.uapi import NLMSG_NOOP, VALID, nlmsg
+from model.uapi import NETLINK_ROUTE, NLMSG_NOOP, VALID, nlmsg
 
 from .conftest import SMALL
 
@@ -40,7 +40,7 @@ step = st.tuples(st.sampled_from(["fork", "thread", "vfork", "exit", "dup", "clo
 @given(st.lists(step, max_size=25))
 def test_D2_tx_mode_matches_independent_exclusivity(steps):
     w = World()
-    fd = w.socket().value
+    fd = w.socket(NETLINK_ROUTE).value      # the protocol that may zero-copy (D8)
     w.bind(fd)
     w.setsockopt_ring(fd, True, SMALL)
     sk_file = w._file(fd, None)
