@@ -7,7 +7,7 @@ import errno
 import struct
 
 from .helpers import SMALL, R, U, V, errno_of, held, ring_socket
-from .uapi import PAGE_SIZE, SOL_NETLINK
+from .uapi import NETLINK_ROUTE, PAGE_SIZE, SOL_NETLINK, TEARDOWN, RingReq
 
 
 def test_r1_1_other_level_is_enoprotoopt(backend):
@@ -50,3 +50,25 @@ def test_r1_4_r1_5_r1_6_header_fields_status_values_and_offset(backend):
     head = backend.payload(s, "rx", 0, 16)
     assert struct.unpack("=IHHII", head)[0] == 16 + 36
     assert struct.unpack("=IHHII", head)[3] == kh
+
+
+def test_r1_8_d15_netlink_diag_reports_configured_rings(backend):
+    """netlink_diag with NDIAG_SHOW_RING_CFG reports each configured ring's geometry as
+    requested (frame_nr, not frame_max); a ring never set up, or torn down, is left out
+    (D15), while the mapping keeps the socket's other ring reported."""
+    plain = backend.socket()
+    assert backend.diag_rings(plain) == (None, None)
+
+    rx = RingReq(2 * PAGE_SIZE, 3, PAGE_SIZE // 2, 12)
+    tx = RingReq(PAGE_SIZE, 2, PAGE_SIZE // 4, 8)
+    s = backend.socket(NETLINK_ROUTE)
+    backend.set_ring(s, False, rx)
+    assert backend.diag_rings(s) == (rx, None)
+    backend.set_ring(s, True, tx)
+    assert backend.diag_rings(s) == (rx, tx)
+
+    backend.set_ring(s, False, TEARDOWN)
+    assert backend.diag_rings(s) == (None, tx)
+    m = backend.mmap(s)
+    assert backend.diag_rings(s) == (None, tx)
+    backend.munmap(m)

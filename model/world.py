@@ -364,7 +364,9 @@ class World(TaskOps, MemoryOps):
 
     @op
     def ring_cfg(self, fd: int, task: int | None = None) -> Outcome:
-        """R1.8: the ring geometry netlink_diag reports (NDIAG_SHOW_RING_CFG)."""
+        """R1.8 (patch 0011): the ring geometry netlink_diag reports with
+        NDIAG_SHOW_RING_CFG; a ring not configured is left out (None, D15). Without the
+        series no ring can be configured, so both are None."""
         sk = self._file(fd, task).sock
         return Outcome((sk.rx.req if sk.rx else None, sk.tx.req if sk.tx else None))
 

@@ -148,6 +148,11 @@ class Backend(abc.ABC):
         """recv(MSG_DONTWAIT): the next queued message, or None (EAGAIN)."""
 
     @abc.abstractmethod
+    def diag_rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
+        """(RX, TX) ring geometry as netlink_diag reports it with NDIAG_SHOW_RING_CFG
+        (R1.8); None where the kernel leaves the attribute out."""
+
+    @abc.abstractmethod
     def poll(self, s: int) -> int:
         """poll() with timeout 0; returns the revents mask (has side effects, R6.1)."""
 

@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 
+from .. import sockdiag
 from ..genl import TestDriver, Tracer
 from ..ring import FrameHdr, RingView
 from ..uapi import (
@@ -177,6 +178,10 @@ class KernelBackend(Backend):
 
     def so_error(self, s: int) -> int:
         return so_error(self.socks[s])
+
+    def diag_rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
+        sock = self.socks[s]
+        return sockdiag.ring_cfg(sock.proto, self.portid(s))
 
     def sendmsg_noiov(self, s: int, dst: tuple[int, int] = (0, 0)) -> int:
         return self.socks[s].sendmsg([], [], 0, dst)

@@ -130,7 +130,7 @@ FORWARDED = (
     "socket", "portid", "close", "dup", "close_fd", "fork_hold", "fork_release",
     "thread_start", "thread_stop", "set_ring", "rings", "mmap", "munmap", "frame",
     "set_status", "set_len", "payload", "write_payload", "send_ring", "send",
-    "sendmsg_noiov", "recv", "poll", "so_error", "join_group", "connect", "drv_xmit",
+    "sendmsg_noiov", "recv", "poll", "so_error", "diag_rings", "join_group", "connect", "drv_xmit",
     "drv_free", "drv_plain",
 )
 

@@ -191,6 +191,10 @@ class ModelBackend(Backend):
     def so_error(self, s: int) -> int:
         return self._o(self.w.so_error(self.fds[s]))
 
+    def diag_rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
+        rx, tx = self._o(self.w.ring_cfg(self.fds[s]))
+        return (RingReq(*rx) if rx else None, RingReq(*tx) if tx else None)
+
     def join_group(self, s: int, group: int) -> None:
         self._o(self.w.setsockopt_int(self.fds[s], NETLINK_ADD_MEMBERSHIP, group))
 
