@@ -28,6 +28,7 @@ from .uapi import (
     NL_MMAP_HDRLEN,
     NLM_F_ACK,
     NLM_F_REQUEST,
+    NETLINK_ROUTE,
     NLMSG_NOOP,
     PAGE_SIZE,
     RingReq,
@@ -53,7 +54,9 @@ def _status_ok(st_: int) -> bool:
 
 class NetlinkMmapMachine(RuleBasedStateMachine):
     """Three GENERIC sockets: s0 RX(4 x 4096)+TX(2 x 4096), s1 RX(4 x 2048), s2 no ring;
-    and a portid whose socket was closed (destination lookup failure)."""
+    a portid whose socket was closed (destination lookup failure); and a ROUTE socket
+    s3 RX(4 x 4096)+TX(2 x 4096), the only kind whose ring sends can be zero-copy (D8),
+    so sharing it (dup, second mmap, fork, thread) decides zero-copy vs copy (R5.4)."""
 
     backend_name = "model"
 
@@ -66,15 +69,22 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         gone = b.socket()
         b.close(gone)
         self.gone = gone
+        self.route = b.socket(NETLINK_ROUTE)
         b.set_ring(self.s[0], False, RX0)
         b.set_ring(self.s[0], True, TX0)
         b.set_ring(self.s[1], False, RX1)
+        b.set_ring(self.route, False, RX0)
+        b.set_ring(self.route, True, TX0)
         self.map0 = b.mmap(self.s[0])
         b.mmap(self.s[1])
-        self.rx = {self.s[0]: RX0, self.s[1]: RX1}
+        b.mmap(self.route)
+        self.rx = {self.s[0]: RX0, self.s[1]: RX1, self.route: RX0}
+        self.tx_socks = [self.s[0], self.route]
         self.held: list[int] = []
-        self.tx_idx = 0
-        self.rd = [0, 0]  # reader index per ring socket
+        self.tx_idx = {sid: 0 for sid in self.tx_socks}
+        self.ring_socks = [self.s[0], self.s[1], self.route]
+        self.all_socks = [*self.s, self.route]
+        self.rd = [0, 0, 0]  # reader index per ring socket
         self.seq = 0
         self.share: dict[str, int | None] = {"dup": None, "fork": None, "mmap": None,
                                              "thread": None}
@@ -117,16 +127,17 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         self._guard(self.b.send, sid, self.b.dump_request(sid, self.seq, count, size))
 
     # userspace on the RX rings --------------------------------------------------------------
-    @rule(s=st.integers(0, 1), i=st.integers(0, 3),
+    @rule(s=st.integers(0, 2), i=st.integers(0, 3),
           status=st.sampled_from([0, 0, 0, 4]))
     def set_rx_status(self, s, i, status):
-        self._guard(self.b.set_status, self.s[s], "rx", i, status)
+        self._guard(self.b.set_status, self.ring_socks[s], "rx", i, status)
 
-    @rule(s=st.integers(0, 1), n=st.integers(1, 4))
+    @rule(s=st.integers(0, 2), n=st.integers(1, 4))
     def reader(self, s, n):
         """An in-order reader: release up to n frames from its index on, then poll()
         (which continues a running dump, R6.1)."""
-        sid, req = self.s[s], self.rx[self.s[s]]
+        sid = self.ring_socks[s]
+        req = self.rx[sid]
         for _ in range(n):
             i = self.rd[s]
             st_ = self._guard(self.b.frame, sid, "rx", i)
@@ -138,26 +149,26 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
             self.rd[s] = (i + 1) % req.frame_nr
         self._guard(self.b.poll, sid)
 
-    @rule(s=st.integers(0, 2))
+    @rule(s=st.integers(0, 3))
     def poll(self, s):
-        self._guard(self.b.poll, self.s[s])
+        self._guard(self.b.poll, self.all_socks[s])
 
-    @rule(s=st.integers(0, 2))
+    @rule(s=st.integers(0, 3))
     def recv(self, s):
-        self._guard(self.b.recv, self.s[s])
+        self._guard(self.b.recv, self.all_socks[s])
 
-    @rule(s=st.integers(0, 2))
+    @rule(s=st.integers(0, 3))
     def so_error(self, s):
-        self._guard(self.b.so_error, self.s[s])
+        self._guard(self.b.so_error, self.all_socks[s])
 
     # TX ring --------------------------------------------------------------------------------
-    @rule(n=st.integers(1, 2), ack=st.booleans(), bad=st.booleans(),
+    @rule(t=st.integers(0, 1), n=st.integers(1, 2), ack=st.booleans(), bad=st.booleans(),
           dst=st.sampled_from([0, 0, 0, 2]))
-    def tx_send(self, n, ack, bad, dst):
-        s0 = self.s[0]
+    def tx_send(self, t, n, ack, bad, dst):
+        s0 = self.tx_socks[t]
         written = []
         for k in range(n):
-            i = (self.tx_idx + k) % TX0.frame_nr
+            i = (self.tx_idx[s0] + k) % TX0.frame_nr
             if self.b.frame(s0, "tx", i).status != 0:
                 break
             self.seq += 1
@@ -170,21 +181,21 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         for i in written:
             if self.b.frame(s0, "tx", i).status != 0:
                 break
-            self.tx_idx = (self.tx_idx + 1) % TX0.frame_nr
+            self.tx_idx[s0] = (self.tx_idx[s0] + 1) % TX0.frame_nr
 
-    @rule()
-    def tx_repair(self):
-        s0 = self.s[0]
-        if self.b.frame(s0, "tx", self.tx_idx).status == 2:
-            self._guard(self.b.set_len, s0, "tx", self.tx_idx, 16)
+    @rule(t=st.integers(0, 1))
+    def tx_repair(self, t):
+        s0 = self.tx_socks[t]
+        if self.b.frame(s0, "tx", self.tx_idx[s0]).status == 2:
+            self._guard(self.b.set_len, s0, "tx", self.tx_idx[s0], 16)
 
     @rule(kind=st.sampled_from(["dup", "fork", "mmap", "thread"]))
     def toggle_sharing(self, kind):
         tok = self.share[kind]
         b = self.b
         if tok is None:
-            make = {"dup": lambda: b.dup(self.s[0]), "fork": b.fork_hold,
-                    "mmap": lambda: b.mmap(self.s[0]), "thread": b.thread_start}[kind]
+            make = {"dup": lambda: b.dup(self.route), "fork": b.fork_hold,
+                    "mmap": lambda: b.mmap(self.route), "thread": b.thread_start}[kind]
             self.share[kind] = self._guard(make)
         else:
             undo = {"dup": b.close_fd, "fork": b.fork_release, "mmap": b.munmap,
@@ -203,8 +214,9 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
                 if h.status == 2:
                     assert h.len <= req.frame_size - NL_MMAP_HDRLEN, (sid, i, h)
                     self._guard(self.b.payload, sid, "rx", i, h.len)
-        for i in range(TX0.frame_nr):
-            self._guard(self.b.frame, self.s[0], "tx", i)
+        for sid in self.tx_socks:
+            for i in range(TX0.frame_nr):
+                self._guard(self.b.frame, sid, "tx", i)
 
     def teardown(self):
         Stats.ops += len(self.b.ops)
