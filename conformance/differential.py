@@ -25,10 +25,10 @@ from .backends import make_backend
 from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type compared)
 from .replay import Recorder, save
 from .uapi import (
+    NETLINK_ROUTE,
     NL_MMAP_HDRLEN,
     NLM_F_ACK,
     NLM_F_REQUEST,
-    NETLINK_ROUTE,
     NLMSG_NOOP,
     PAGE_SIZE,
     RingReq,
