@@ -4,6 +4,7 @@ the exclusivity conditions reported by the netlink_mmap_tx tracepoint."""
 from __future__ import annotations
 
 import errno
+import socket
 
 import pytest
 
@@ -16,6 +17,8 @@ from .uapi import (
     NLM_F_REQUEST,
     NLMSG_ERROR,
     NLMSG_NOOP,
+    PAGE_SIZE,
+    RingReq,
     nlmsg,
     parse_nlmsgs,
 )
@@ -225,3 +228,38 @@ def test_r7_6_ack_to_full_rx_ring_is_lost_with_enobufs(backend):
     types = {parse_nlmsgs(backend.message(s, "rx", i))[0][1] for i in range(SMALL.frame_nr)}
     assert types == {0x7FF0}  # still the driver's messages: no NLMSG_ERROR anywhere
     assert backend.recv(s) is None
+
+
+def test_r5_6_r7_7_zero_copy_send_returns_with_no_frame_pending(backend):
+    """R5.6: a blocking ring send stops at the first non-VALID TX frame; it returns at
+    all only because none of its zero-copy frames is still pending (R7.7: the TX
+    destructor set each frame UNUSED and dropped TX `pending` before the call returned,
+    the rtnetlink input freeing the skb synchronously). The VALID frame behind the hole
+    is not seen. MSG_DONTWAIT stops at the same place; once the hole is filled it
+    consumes the rest. Afterwards, with the mapping gone, the TX ring can be torn down:
+    pending is 0 (a pending frame would give EBUSY, R2.4)."""
+    s = ring_socket(backend, rx=SMALL, tx=SMALL, proto=NETLINK_ROUTE, mapped=False)
+    m = backend.mmap(s)
+    backend.put_tx(s, 0, noop(1))
+    backend.put_tx(s, 1, noop(2))
+    backend.put_tx(s, 3, noop(4))
+    backend.events()
+    assert backend.send_ring(s) == 2 * 16                      # blocking
+    tx = [(e.decision, e.reason, e.frame) for e in tx_events(backend.events())]
+    assert tx == [("zerocopy", "exclusive", 0), ("zerocopy", "exclusive", 1)]
+    assert backend.statuses(s, "tx") == [U, U, U, V]
+    assert acks(backend, s) == [(1, 0), (2, 0)]
+    assert backend.send_ring(s, flags=socket.MSG_DONTWAIT) == 0  # head 2 is UNUSED
+    assert backend.statuses(s, "tx") == [U, U, U, V]
+    backend.put_tx(s, 2, noop(3))
+    assert backend.send_ring(s, flags=socket.MSG_DONTWAIT) == 2 * 16
+    tx = [(e.decision, e.reason, e.frame) for e in tx_events(backend.events())]
+    assert tx == [("zerocopy", "exclusive", 2), ("zerocopy", "exclusive", 3)]
+    assert backend.statuses(s, "tx") == [U] * SMALL.frame_nr
+    assert acks(backend, s) == [(1, 0), (2, 0), (3, 0), (4, 0)]
+    backend.put_tx(s, 0, noop(5))                              # head wrapped to 0
+    assert backend.send_ring(s) == 16
+    assert backend.statuses(s, "tx") == [U] * SMALL.frame_nr
+    backend.munmap(m)
+    backend.set_ring(s, True, RingReq(0, 0, 0, 0))             # TX pending == 0
+    backend.set_ring(s, True, RingReq.simple(PAGE_SIZE, 2))    # and a new TX ring

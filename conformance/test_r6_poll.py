@@ -8,7 +8,7 @@ import errno
 import pytest
 
 from .helpers import SMALL, C, U, V, deliver, ring_socket, wrap_head_with_skip
-from .uapi import POLLERR, POLLIN, POLLOUT
+from .uapi import POLLERR, POLLIN, POLLOUT, POLLWRNORM, RingReq, nlmsg
 
 
 def test_r6_4_fresh_ring_not_readable(backend):
@@ -86,6 +86,29 @@ def test_r6_4_poll_forwards_head_over_skip(backend):
     assert backend.poll(s) & POLLIN
     backend.drv_plain(s, 10)
     assert backend.frame(s, "rx", 1).status == C
+
+
+def test_r6_5_busy_tx_head_frame_keeps_datagram_pollout(backend):
+    """R6.5 adds POLLOUT|POLLWRNORM when the TX head frame is UNUSED; R6.3's
+    send-buffer test already sets both for an idle netlink socket, so the ring test
+    never takes them away: the mask of a TX-ring socket is POLLOUT|POLLWRNORM with the
+    head frame UNUSED, VALID (queued for sending) or RESERVED, and with the whole ring
+    VALID. Sending drains the ring and nothing changes either."""
+    ring = RingReq.simple(4096, 4)
+    out = POLLOUT | POLLWRNORM
+    s = ring_socket(backend, rx=None, tx=ring)
+    assert backend.poll(s) == out
+    msg = nlmsg(1, 1, 1)                                   # NLMSG_NOOP, NLM_F_REQUEST
+    backend.put_tx(s, 0, msg)
+    assert backend.poll(s) == out
+    backend.set_status(s, "tx", 0, 1)                      # RESERVED: not free either
+    assert backend.poll(s) == out
+    for i in range(ring.frame_nr):
+        backend.put_tx(s, i, msg)
+    assert backend.poll(s) == out
+    assert backend.send_ring(s) == 16 * ring.frame_nr
+    assert backend.statuses(s, "tx") == [U] * ring.frame_nr
+    assert backend.poll(s) == out
 
 
 @pytest.mark.kernel
