@@ -116,6 +116,71 @@ def test_rtnetlink_dump_of_many_links_in_netns():
     assert in_netns(_rtnl_many_links, 60) == 121
 
 
+def _r5_7_dump_from_zero_copy_frame(pairs: int) -> int:
+    import signal
+    import time
+
+    from .genl import Tracer
+    from .uapi import sendto_null
+    ip_batch(["link set lo up"] + [f"link add a{i} type veth peer name b{i}"
+                                   for i in range(pairs)])
+    plain, _ = _link_dump(lambda: RingSocket(NETLINK_ROUTE, None, rings=False))
+    rx, tx = RingReq.simple(8192, 8), RingReq.simple(PAGE_SIZE, 2)
+    rs = RingSocket(NETLINK_ROUTE, rx, tx)
+    tracer = Tracer.get()
+    req = nlmsg(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1,
+                struct.pack("=BBHiII", 0, 0, 0, 0, 0, 0))
+    rs.view.tx.put_message(0, req)
+    assert sendto_null(rs.sock) == len(req)
+    tx_ev = [(e.decision, e.reason, e.frame) for e in tracer.take()
+             if e.kind == "tx" and e.portid == rs.portid]
+    assert tx_ev == [("zerocopy", "exclusive", 0)], tx_ev   # the request was not copied
+    # the dump is running (only its first chunk exists) and its request frame is free
+    assert rs.view.tx.status(0) == 0, rs.view.tx.statuses()
+    assert rs.view.rx.statuses()[:2] == [2, 0], rs.view.rx.statuses()
+    rs.view.tx.write_payload(0, b"\xff" * len(req))      # userspace reuses the frame
+    rs.view.tx.set_len(0, 0xFFFF)
+
+    def pinned(_sig, _frm):
+        raise AssertionError("blocking ring send still waiting after 20 s: "
+                             "the running dump pins a TX frame (R5.6/R5.7)")
+    old = signal.signal(signal.SIGALRM, pinned)
+    signal.alarm(20)
+    t0 = time.monotonic()
+    try:
+        assert sendto_null(rs.sock) == 0                   # nothing VALID, nothing pending
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.monotonic() - t0 < 5
+    msgs = rs.messages(done, timeout=60)                   # the rest of the dump via poll
+    rs.check_frame_headers()
+    rs.close()
+    assert msgs[-1][1] == NLMSG_DONE, msgs[-1][:5]
+    ring = {}
+    for ln, t, _f, seq, _pid, pl in msgs[:-1]:
+        assert t == RTM_NEWLINK and seq == 1 and ln >= 32, (ln, t, seq)
+        ifindex = struct.unpack_from("=i", pl, 4)[0]
+        assert ifindex not in ring, f"link {ifindex} twice"
+        ring[ifindex] = parse_nla(pl[16:]).get(3, b"").rstrip(b"\0")
+    assert ring == plain, "dump continued after the frame was overwritten differs"
+    assert rs.frames["copy"] == 0 and rs.frames["valid"] > rx.frame_nr, rs.frames
+    return len(ring)
+
+
+def test_r5_7_dump_requested_by_zero_copy_survives_frame_reuse():
+    """R5.7 (D7): an RTM_GETLINK dump requested from a TX frame in zero-copy mode
+    (NETLINK_ROUTE, exclusive socket: tracepoint `zerocopy/exclusive`). When sendmsg
+    returns only the first chunk exists, yet the TX frame is already UNUSED: the dump
+    holds a copy of the request, not the frame. Userspace overwrites the frame with
+    garbage; a blocking ring send returns 0 at once (no TX frame pending, R5.6); the
+    remaining chunks, produced by poll() after the overwrite (R6.1), are exactly the
+    links a plain-socket dump reports."""
+    pairs = 60
+    n = in_netns(_r5_7_dump_from_zero_copy_frame, pairs)
+    assert n >= 2 * pairs + 1
+
+
 def _genl_families(sock) -> set[bytes]:
     sock.send(genl_msg(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_REQUEST | NLM_F_DUMP, 9))
     msgs = sock.messages(done, timeout=30)
@@ -203,6 +268,61 @@ def test_nfqueue_real_packets_verdicts_through_tx_ring(size):
     order is allocation order, ids are only checked to be distinct (R8.3)."""
     n = 16
     assert in_netns(_nfqueue, n, size) == n - n // 4
+
+
+def _r8_2_nfqueue_full_ring(n: int) -> int:
+    import errno as _errno
+    import socket as _socket
+
+    from .genl import Tracer
+    from .uapi import POLLERR, poll_mask, so_error
+    peer = veth_with_peer()
+    nft(NFT_RULE.format(action="queue num 3"))
+    rx = RingReq.simple(PAGE_SIZE, 4)
+    q = RingSocket(NETLINK_NETFILTER, rx, RingReq.simple(PAGE_SIZE, 4))
+    for m in queue_config(3, 0xFFFF, 100):
+        q.send(m)
+    acks = q.messages(lambda ms: len(ms) >= 2, timeout=10)   # frames 0 and 1, released
+    assert [nlmsgerr_code(pl) for *_x, pl in acks] == [0, 0]
+    tracer = Tracer.get()
+    u = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    for i in range(n):                       # each packet is queued (or not) in sendto
+        try:
+            u.sendto(b"x" * 64 + struct.pack("=I", i), ("10.9.0.2", 9999))
+        except OSError:
+            pass                             # the sender's view is not what R8.2 is about
+    u.close()
+    ev = [(e.decision, e.reason, e.frame) for e in tracer.take()
+          if e.kind == "rx" and e.portid == q.portid and e.decision in ("ring", "drop")]
+    fits = [("ring", "fits", f) for f in (2, 3, 0, 1)]      # head was 2 after the ACKs
+    assert ev == fits + [("drop", "ring_full", 2)] * (n - rx.frame_nr), ev
+    assert q.view.rx.statuses() == [2] * rx.frame_nr, q.view.rx.statuses()
+    assert poll_mask(q.sock) & POLLERR
+    assert so_error(q.sock) == _errno.ENOBUFS
+    assert so_error(q.sock) == 0
+    q.rx_idx = 2
+    pkts = q.messages(lambda ms: len(ms) >= rx.frame_nr, timeout=10)
+    idx = []
+    for seq, m in enumerate(pkts, 300):
+        pid_, payload = parse_queue_packet(m)
+        idx.append(struct.unpack_from("=I", payload, len(payload) - 4)[0])
+        q.send(verdict(3, pid_, NF_ACCEPT, seq))
+    assert idx == list(range(rx.frame_nr)), idx  # the later packets were never queued
+    assert q.view.rx.statuses() == [0] * rx.frame_nr
+    got = peer.received()
+    q.close()
+    return got
+
+
+def test_r8_2_nfqueue_packets_beyond_a_full_ring_are_not_queued():
+    """R8.2 with R4.4/R4.13: nft `queue` with a 4-frame RX ring that the listener does
+    not release. Six packets: the first four are built in frames 2, 3, 0, 1 (the two
+    config ACKs used 0 and 1); for the last two the ring is full at head 2, the message
+    cannot be allocated (tracepoint `drop ring_full` twice), so the packet is not queued
+    -- nfqueue drops it -- and the listener gets one ENOBUFS (POLLERR, SO_ERROR, then
+    cleared). The four queued packets are 0..3 in order and, accepted through the TX
+    ring, reach the peer; the other two never do."""
+    assert in_netns(_r8_2_nfqueue_full_ring, 6) == 4
 
 
 def _nflog(n: int) -> int:

@@ -41,6 +41,27 @@ def test_R8_2_nflog_retries_packet_size_only_after_NULL():
     assert w.sock_info(fd).drops == 2 and w.so_error(fd).value == errno.ENOBUFS
 
 
+def test_R8_2_nfqueue_full_ring_builds_no_message():
+    """The prediction conformance/test_subsystems.py::test_r8_2_* checks on the kernel:
+    frames are taken from the head (2, 3, 0, 1 after two released frames); with the ring
+    full the allocation fails (drop ring_full at the head, no retry, no plain fallback)
+    and the listener gets ENOBUFS once."""
+    w, fd, mid = nf()
+    for i in range(2):                                   # two earlier messages, released
+        w.drv_xmit(w.nfqueue_alloc(500, b"ack").value)
+        w.write_frame(mid, "rx", i, status=0)
+    got = []
+    for k in range(6):
+        o = w.nfqueue_alloc(500, b"pkt%d" % k)
+        got.append(((o.events[0].decision, o.events[0].reason, o.events[0].frame), o.err))
+        if not o.err:
+            w.drv_xmit(o.value)
+    fits = [(("ring", "fits", f), 0) for f in (2, 3, 0, 1)]
+    assert got == fits + [(("drop", "ring_full", 2), errno.ENOBUFS)] * 2
+    assert [w.frame(mid, "rx", i).value.status for i in range(4)] == [VALID] * 4
+    assert w.so_error(fd).value == errno.ENOBUFS and w.so_error(fd).value == 0
+
+
 def test_R8_3_ring_order_is_allocation_not_packet_id_order():
     w, fd, mid = nf()
     a = w.nfqueue_alloc(500, b"id=2").value
