@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--junit", type=Path, metavar="FILE", help="copy the JUnit XML here")
     g.add_argument("--ktap", action="store_true", help="also write (and print) KTAP results")
     g.add_argument("-k", dest="kexpr", metavar="EXPR", help="pytest -k expression")
+    g.add_argument("--diff-steps", type=int, metavar="N",
+                   help=f"differential steps in the guest (default {DIFF_STEPS[0]}; "
+                   f"{DIFF_STEPS[1]} for the debug profile: KASAN under TCG is much slower)")
     b = sub.add_parser("build", help="source -> series -> config -> build (cached)")
     _common(b, boots=False)
     b.add_argument("--config-only", action="store_true",
@@ -116,7 +119,14 @@ def cmd_shell(args) -> int:
                       cpus=args.cpus)
 
 
-def guest_pytest(run_dir: Path, kexpr: str | None) -> str:
+DIFF_STEPS = (10000, 1000)  # fast, debug
+
+
+def diff_steps(args) -> int:
+    return args.diff_steps or DIFF_STEPS[args.profile == "debug"]
+
+
+def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[0]) -> str:
     """The command the guest runs: pytest on the read-only repo, state in the rw dir."""
     boot_py = ("import sys, hypothesis.configuration as c; c.set_hypothesis_home_dir(sys.argv[1]);"
                " import pytest; sys.exit(pytest.main(sys.argv[2:]))")
@@ -125,7 +135,7 @@ def guest_pytest(run_dir: Path, kexpr: str | None) -> str:
             "-o", "console_output_style=classic", f"--junitxml={run_dir / 'junit.xml'}"]
     if kexpr:
         argv += ["-k", kexpr]
-    return shlex.join(argv)
+    return f"NLMMAP_DIFF_STEPS={int(diff_steps)} " + shlex.join(argv)
 
 
 def prewarm_bytecode(kexpr: str | None) -> None:
@@ -151,7 +161,8 @@ def cmd_gate(args) -> int:
     t_build = time.monotonic() - t0
     prewarm_bytecode(args.kexpr)
     run_dir = boot.new_run_dir(paths.cache_root(), "gate")
-    res = boot.run(bz, guest_pytest(run_dir, args.kexpr), cache=paths.cache_root(),
+    res = boot.run(bz, guest_pytest(run_dir, args.kexpr, diff_steps(args)),
+                   cache=paths.cache_root(),
                    accel=args.accel, memory=_memory(args), cpus=args.cpus,
                    silence=args.silence_timeout, total=args.timeout,
                    echo=not args.quiet_console, run_dir=run_dir, label="gate")

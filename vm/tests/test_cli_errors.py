@@ -72,3 +72,10 @@ def test_guest_pytest_command_keeps_state_in_run_dir(tmp_path):
     assert "-p no:cacheprovider" in cmd and f"--junitxml={tmp_path}/junit.xml" in cmd
     assert str(tmp_path / "hypothesis") in cmd and "'R3 and not slow'" in cmd
     assert "conformance -m kernel" in cmd
+    assert cmd.startswith("NLMMAP_DIFF_STEPS=10000 ")
+
+
+def test_gate_diff_steps_default_depends_on_profile():
+    for argv, want in ((["gate"], 10000), (["gate", "--profile", "debug"], 1000),
+                       (["gate", "--profile", "debug", "--diff-steps", "50"], 50)):
+        assert cli.diff_steps(cli.parser().parse_args(argv)) == want
