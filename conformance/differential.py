@@ -41,11 +41,24 @@ RX1 = RingReq(PAGE_SIZE, 2, PAGE_SIZE // 2, 4)  # small frames: dump chunks are 
 SIZES = [0, 24, 100, 1000, 2000, 2008, 2012, 3000, 4052, 4056, 5000]
 
 
+PROGRESS_EVERY = 20.0  # seconds between progress lines (the gate kills a silent guest)
+
+
 class Stats:
     steps = 0  # hypothesis steps (rules executed)
     ops = 0  # backend calls (each compared on the kernel)
     examples = 0
     started = 0.0
+    progress = None  # callable(str) or None
+    last_report = 0.0
+
+    @classmethod
+    def tick(cls) -> None:
+        now = time.monotonic()
+        if cls.progress and now - cls.last_report >= PROGRESS_EVERY:
+            cls.last_report = now
+            cls.progress(f"differential: {cls.steps} steps, {cls.examples} sequences, "
+                         f"{now - cls.started:.0f} s")
 
 
 def _status_ok(st_: int) -> bool:
@@ -221,6 +234,7 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
     def teardown(self):
         Stats.ops += len(self.b.ops)
         self.b.close_all()
+        Stats.tick()
 
 
 def _results() -> str:
@@ -228,15 +242,18 @@ def _results() -> str:
     return results_dir()
 
 
-def run(backend_name: str, total_steps: int, steps_per: int) -> tuple[int, int, int, float]:
+def run(backend_name: str, total_steps: int, steps_per: int,
+        progress=None) -> tuple[int, int, int, float]:
     """Run the machine until about ``total_steps`` steps were executed. Returns
-    (steps, backend operations, examples, seconds)."""
+    (steps, backend operations, examples, seconds). ``progress(line)`` is called every
+    PROGRESS_EVERY seconds."""
     from hypothesis.stateful import run_state_machine_as_test
 
     machine = type(f"Machine_{backend_name.replace('-', '_')}", (NetlinkMmapMachine,),
                    {"backend_name": backend_name})
     Stats.steps = Stats.examples = Stats.ops = 0
-    Stats.started = time.monotonic()
+    Stats.started = Stats.last_report = time.monotonic()
+    Stats.progress = progress
     while Stats.steps < total_steps:
         remaining = total_steps - Stats.steps
         # hypothesis runs close to steps_per steps per example: ask for no more examples
