@@ -258,3 +258,40 @@ def test_r1_7_frames_with_block_slack(backend, frame_size):
     for i, m in enumerate(msgs):
         assert backend.frame(s, "rx", i).status == V
         assert backend.message(s, "rx", i) == m
+
+
+
+def test_r4_8_ring_skb_reaching_another_socket_never_takes_its_frame(backend):
+    """R4.8 (frame ownership follows allocation; D6 decides delivery to another socket):
+    a message is allocated for socket A (two earlier ones fill frames 0 and 1, so it
+    reserves frame 2); A is closed and unmapped (released), and B takes over A's portid
+    with a fresh RX ring. Transmitted, the message reaches B but is not a ring message
+    *for B*: B gets it as a COPY in its own head frame 0 (recvmsg returns the driver's
+    bytes), never VALID. The frame reserved in A's ring is released only when that skb
+    is freed (B's recvmsg): the trace reports `release undelivered` for frame 2, the
+    allocation frame. Events carry A's id for both sockets (same portid)."""
+    a = ring_socket(backend, mapped=False)
+    ma = backend.mmap(a)
+    deliver(backend, a)
+    deliver(backend, a)
+    h = backend.drv_alloc(a, 40)
+    want = held(backend, h, 40)
+    assert backend.frame(a, "rx", 2).status == R
+    backend.close(a)
+    backend.munmap(ma)
+    b = backend.socket(port_of=a)
+    assert backend.portid(b) == backend.portid(a)
+    backend.set_ring(b, False, SMALL)
+    backend.mmap(b)
+    backend.events()
+    assert backend.drv_xmit(h) == 16 + 40
+    assert [(e.sock, e.decision, e.frame, e.len) for e in rx_events(backend.events())] == [
+        (a, "copy", 0, 56)]
+    f = backend.frame(b, "rx", 0)
+    assert (f.status, f.len) == (C, 56)
+    assert backend.statuses(b, "rx") == [C, U, U, U]
+    assert backend.recv(b) == want
+    assert [(e.sock, e.decision, e.frame, e.len) for e in rx_events(backend.events())] == [
+        (a, "release", 2, 0)]
+    assert backend.statuses(b, "rx") == [C, U, U, U]
+    assert backend.recv(b) is None

@@ -57,20 +57,32 @@ def alloc_skb(w, table: tuple, ssk_portid: int, dst_portid: int, size: int,
 def free_skb(w, skb: Skb, fate: str) -> None:
     """Free without delivery: a ring skb leaves an empty VALID frame (R4.15, R7.7)."""
     if skb.ring is not None:
-        ring = skb.ring
-        ring.set_len(skb.frame, 0)
-        ring.set_status(skb.frame, VALID)
-        ring.pending -= 1
-        w.emit("rx", skb.owner.portid, "release", "undelivered", skb.frame, 0)
+        release(w, skb)
         fate = "dropped:released"
     w.fate(skb.mid, fate)
 
 
+def release(w, skb: Skb) -> None:
+    """The ring skb destructor when its frame was not written (R4.15, R7.7): the frame
+    reserved at allocation becomes VALID with nm_len 0 (also when the skb's bytes went
+    to another socket as a COPY message, R4.8)."""
+    ring = skb.ring
+    ring.set_len(skb.frame, 0)
+    ring.set_status(skb.frame, VALID)
+    ring.pending -= 1
+    w.emit("rx", skb.owner.portid, "release", "undelivered", skb.frame, 0)
+
+
 def sendskb(w, sk: Sock, skb: Skb) -> int:
-    """__netlink_sendskb: ring skb → VALID (R4.7); plain skb to a ring socket → COPY or
-    drop (R4.9); otherwise queue. Returns the length (even for a COPY drop)."""
+    """__netlink_sendskb: ring skb delivered to its allocation-time socket → VALID in
+    the frame reserved for it (R4.7); anything else to a ring socket → COPY or drop
+    (R4.9); otherwise queue. R4.8 as the port decides it (D5; D6 `netlink_skb_for_ring`):
+    a ring skb delivered to a *different* socket (its owner was released and another
+    socket took the portid) is handled like a plain skb there, and its own frame stays
+    RESERVED until the skb is freed (then empty VALID, ``release``). Returns the length
+    (even for a COPY drop)."""
     n = len(skb.data)
-    if skb.ring is not None:
+    if skb.ring is not None and skb.owner is sk:
         ring, i = skb.ring, skb.frame
         base = ring.offset(i)
         ring.store(base + 24, skb.data)                     # D6: copy at delivery
@@ -85,6 +97,8 @@ def sendskb(w, sk: Sock, skb: Skb) -> int:
         i = ring.head
         if ring.status(i) != UNUSED:                        # R4.9 step 1: no forwarding
             w.emit("rx", sk.portid, "drop", "ring_full", i, n)
+            if skb.ring is not None:
+                release(w, skb)                             # kfree_skb: destructor
             overrun(sk)
             w.fate(skb.mid, "dropped:overrun")
             return n
@@ -178,6 +192,8 @@ def recvmsg(w, sk: Sock, bufsize: int, dontwait: bool, continue_dump) -> tuple[b
             return b"", -errno.EAGAIN
         skb, ts = sk.queue.popleft()
         sk.rmem -= ts
+        if skb.ring is not None:                            # R4.8: another socket's frame
+            release(w, skb)
         w.fate(skb.mid, "received")
         if w.dump_autosize:
             sk.max_recvmsg_len = min(max(sk.max_recvmsg_len, bufsize), 32768 - w.skb_overhead)
@@ -195,4 +211,6 @@ def purge(w, sk: Sock) -> None:
     while sk.queue:
         skb, ts = sk.queue.popleft()
         sk.rmem -= ts
+        if skb.ring is not None:                            # R4.8: another socket's frame
+            release(w, skb)
         w.fate(skb.mid, "dropped:purged")

@@ -41,7 +41,10 @@ class Backend(abc.ABC):
 
     # -- sockets and descriptors ----------------------------------------------------
     @abc.abstractmethod
-    def socket(self, proto: int = NETLINK_GENERIC) -> int: ...
+    def socket(self, proto: int = NETLINK_GENERIC, port_of: int | None = None) -> int:
+        """A new socket bound to its own portid, or with ``port_of`` to the portid of
+        that (closed, unmapped, hence released) socket id: a socket taking over a
+        portid (R4.8). Trace events of both then carry ``port_of``'s id."""
 
     @abc.abstractmethod
     def portid(self, s: int) -> int: ...

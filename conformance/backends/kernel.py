@@ -48,6 +48,7 @@ class KernelBackend(Backend):
         self.children: dict[int, object] = {}
         self.threads: dict[int, tuple[threading.Thread, threading.Event]] = {}
         self.handles: dict[int, int] = {}
+        self.port_sid: dict[int, int] = {}  # sid -> the sid whose portid it took over
         self.port_base = next_port_base() if port_base is None else port_base
 
     def _id(self) -> int:
@@ -55,16 +56,22 @@ class KernelBackend(Backend):
         return self._next
 
     # sockets ------------------------------------------------------------------------
-    def socket(self, proto: int = NETLINK_GENERIC) -> int:
+    def socket(self, proto: int = NETLINK_GENERIC, port_of: int | None = None) -> int:
         sid = self._id()
+        if port_of is not None:
+            self.port_sid[sid] = self.port_sid.get(port_of, port_of)
         s = open_netlink(proto, bind=False)
-        s.bind((self.port_base + sid, 0))
+        try:
+            s.bind((self.portid(sid), 0))
+        except OSError:
+            s.close()
+            raise
         self.socks[sid] = s
         self.reqs[sid] = [None, None]
         return sid
 
     def portid(self, s: int) -> int:
-        return self.port_base + s  # bound explicitly in socket()
+        return self.port_base + self.port_sid.get(s, s)  # bound explicitly in socket()
 
     def close(self, s: int) -> None:
         # a live mapping keeps the rings (and the socket) alive; the view stays usable

@@ -59,6 +59,7 @@ class ModelBackend(Backend):
         self.extra: dict[int, int] = {}  # dup'ed descriptor id -> fd
         self.tasks: dict[int, int] = {}  # fork/thread token -> task id
         self.handles: dict[int, int] = {}
+        self.port_sid: dict[int, int] = {}  # sid -> the sid whose portid it took over
         self._events: list[Event] = []
 
     def _id(self) -> int:
@@ -76,16 +77,22 @@ class ModelBackend(Backend):
         return out.value
 
     # sockets ------------------------------------------------------------------------------
-    def socket(self, proto: int = NETLINK_GENERIC) -> int:
+    def socket(self, proto: int = NETLINK_GENERIC, port_of: int | None = None) -> int:
         sid = self._id()
+        if port_of is not None:
+            self.port_sid[sid] = self.port_sid.get(port_of, port_of)
         fd = self._o(self.w.socket(proto))
-        self._o(self.w.bind(fd, self.port_base + sid))
+        try:
+            self._o(self.w.bind(fd, self.portid(sid)))
+        except OSError:
+            self._o(self.w.close(fd))
+            raise
         self.fds[sid] = fd
         self.reqs[sid] = [None, None]
         return sid
 
     def portid(self, s: int) -> int:
-        return self.port_base + s
+        return self.port_base + self.port_sid.get(s, s)
 
     def close(self, s: int) -> None:
         self._o(self.w.close(self.fds.pop(s)))
@@ -204,7 +211,7 @@ class ModelBackend(Backend):
     # test driver ------------------------------------------------------------------------------
     def drv_alloc(self, dst: int, size: int, handle: int | None = None) -> int:
         # the kernel's handle (lockstep) so message bytes agree without translation
-        h = self._o(self.w.drv_alloc(self.port_base + dst, size, handle=handle))
+        h = self._o(self.w.drv_alloc(self.portid(dst), size, handle=handle))
         hid = self._id()
         self.handles[hid] = h
         return hid
@@ -219,7 +226,7 @@ class ModelBackend(Backend):
         self._o(self.w.drv_free(self.handles.pop(h)))
 
     def drv_plain(self, dst: int, size: int) -> int:
-        return self._o(self.w.drv_plain(self.port_base + dst, size))
+        return self._o(self.w.drv_plain(self.portid(dst), size))
 
     def dump_request(self, s: int, seq: int, count: int, size: int) -> bytes:
         from model.uapi import dump_request

@@ -230,17 +230,28 @@ def test_R4_15_xmit_to_vanished_destination_is_refused_and_released(s):
 
 
 def test_R4_8_frame_follows_allocation_not_delivery_socket(s):
+    """R4.8 as decided by the port (D6): the frame reserved at allocation is never
+    written with another socket's delivery; the new owner of the portid gets the bytes
+    as a COPY message, the old frame stays RESERVED until that skb is freed (recvmsg),
+    then it is an empty VALID frame (seen here through the model's ring object: the
+    released socket has no mapping left)."""
     h = s.w.drv_alloc(s.pid, 1).value
+    old = s.w._file(s.fd, None).sock.rx
     s.w.close(s.fd)
-    s.w.munmap(s.mid)
+    s.w.munmap(s.mid)                             # released: the portid is free
     w = s.w
     fd = w.socket().value                         # a new socket takes over the portid
-    w.bind(fd, s.pid)
+    assert w.bind(fd, s.pid).err == 0
     w.setsockopt_ring(fd, False, SMALL)
     mid = w.mmap(fd, 8192).value
     o = w.drv_xmit(h)
-    assert [(e.decision, e.frame) for e in o.events] == [("deliver", 0)]
-    assert w.frame(mid, "rx", 0).value.status == UNUSED
+    assert [(e.decision, e.frame) for e in o.events] == [("copy", 0)]
+    assert w.frame(mid, "rx", 0).value.status == COPY
+    assert (old.status(0), old.pending) == (RESERVED, 1)
+    o = w.recvmsg(fd)
+    assert len(o.value) == 20 and [(e.decision, e.frame) for e in o.events] == [
+        ("release", 0)]
+    assert (old.status(0), old.nm_len(0), old.pending) == (VALID, 0, 0)
 
 
 def test_R4_5_concurrent_reader_sees_RESERVED_until_delivery(s):
