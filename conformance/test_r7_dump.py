@@ -166,3 +166,31 @@ def test_r6_1_r9_3_failed_continuation_sets_positive_sk_err(backend):
         backend.set_status(s, "rx", i, V)
     assert backend.recv(s) is not None
     assert backend.so_error(s) == errno.ENOBUFS
+
+
+def test_r7_4_ring_chunks_leave_no_rmem_charge_copy_chunks_hold_it_until_read(backend):
+    """R7.4: a dump chunk is charged to the requester's receive memory when it gets its
+    owner, and the same destructor uncharges it. A ring chunk is freed as soon as it is
+    written into its frame, so with VALID chunks nothing stays charged -- after the
+    first chunk, while the dump runs, and at the end (R4.6/R7.2: ring skbs do not
+    accumulate). A COPY chunk (frames smaller than NLMSG_GOODSIZE) sits in the receive
+    queue charged until recvmsg() takes it; once the dump is drained nothing is left."""
+    s = ring_socket(backend, rx=DUMP_RING)
+    assert not backend.rmem_charged(s)
+    start_dump(backend, s, 200, 200)
+    assert backend.frame(s, "rx", 0).status == V
+    assert not backend.rmem_charged(s)
+    backend.set_status(s, "rx", 0, U)
+    backend.poll(s)                                   # more chunks (R6.1)
+    assert backend.statuses(s, "rx")[1:3] == [V, V]
+    assert not backend.rmem_charged(s)
+
+    small = RingReq.simple(2048, 8)
+    c = ring_socket(backend, rx=small)
+    start_dump(backend, c, 60, 100)
+    assert backend.frame(c, "rx", 0).status == C
+    assert backend.rmem_charged(c)                    # queued for recvmsg
+    msgs: list = []
+    drain(backend, c, small, 0, msgs)
+    check_dump_messages(backend, c, msgs, 60, 100)
+    assert not backend.rmem_charged(c)

@@ -286,6 +286,14 @@ def so_error(sock: socket.socket) -> int:
     return sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
 
 
+SO_MEMINFO = getattr(socket, "SO_MEMINFO", 55)
+
+
+def rmem_alloc(sock: socket.socket) -> int:
+    """SO_MEMINFO[SK_MEMINFO_RMEM_ALLOC]: receive memory charged to the socket."""
+    return struct.unpack_from("=I", sock.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, 36))[0]
+
+
 def recv_nowait(sock: socket.socket, bufsize: int = 65536) -> bytes | None:
     """recv(MSG_DONTWAIT): bytes, or None on EAGAIN. Other errors raise."""
     try:

@@ -51,6 +51,7 @@ class SockInfo(NamedTuple):
     mapped: int
     queue_len: int
     dump_running: bool
+    rmem: int = 0               # sk_rmem_alloc as the model approximates it (M3)
 
 
 class World(TaskOps, MemoryOps):
@@ -376,4 +377,4 @@ class World(TaskOps, MemoryOps):
         return SockInfo(sk.portid, sk.sk_err, sk.congested, sk.drops,
                         sk.rx.head if sk.rx else -1, sk.tx.head if sk.tx else -1,
                         sk.rx.pending if sk.rx else 0, sk.tx.pending if sk.tx else 0,
-                        sk.mapped, len(sk.queue), sk.dump is not None)
+                        sk.mapped, len(sk.queue), sk.dump is not None, sk.rmem)

@@ -163,6 +163,11 @@ class Backend(abc.ABC):
     def so_error(self, s: int) -> int: ...
 
     @abc.abstractmethod
+    def rmem_charged(self, s: int) -> bool:
+        """Is any receive memory charged to the socket (SO_MEMINFO rmem_alloc > 0)?
+        Only zero / non-zero: the model's truesize is approximate (M3, R7.4)."""
+
+    @abc.abstractmethod
     def sendmsg_noiov(self, s: int, dst: tuple[int, int] = (0, 0)) -> int:
         """sendmsg() with msg_iovlen == 0: must *not* be a ring send (R5.1, bug 1.3)."""
 

@@ -25,6 +25,7 @@ from ..uapi import (
     poll_mask,
     recv_nowait,
     require_feature,
+    rmem_alloc,
     sendto_null,
     set_ring,
     set_ring_badptr,
@@ -185,6 +186,9 @@ class KernelBackend(Backend):
 
     def so_error(self, s: int) -> int:
         return so_error(self.socks[s])
+
+    def rmem_charged(self, s: int) -> bool:
+        return rmem_alloc(self.socks[s]) > 0
 
     def diag_rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
         sock = self.socks[s]

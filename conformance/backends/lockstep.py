@@ -131,7 +131,7 @@ FORWARDED = (
     "thread_start", "thread_stop", "set_ring", "rings", "mmap", "munmap", "frame",
     "set_status", "set_len", "payload", "write_payload", "send_ring", "send",
     "sendmsg_noiov", "recv", "poll", "so_error", "diag_rings", "join_group", "connect", "drv_xmit",
-    "drv_free", "drv_plain",
+    "drv_free", "drv_plain", "rmem_charged",
 )
 
 

@@ -198,6 +198,9 @@ class ModelBackend(Backend):
     def so_error(self, s: int) -> int:
         return self._o(self.w.so_error(self.fds[s]))
 
+    def rmem_charged(self, s: int) -> bool:
+        return self.w.sock_info(self.fds[s]).rmem > 0
+
     def diag_rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
         rx, tx = self._o(self.w.ring_cfg(self.fds[s]))
         return (RingReq(*rx) if rx else None, RingReq(*tx) if tx else None)
