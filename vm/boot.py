@@ -90,17 +90,38 @@ def _stream(cmd: list[str], log_path: Path, *, silence: float, total: float,
                           env=dict(paths.tool_env(), TERM="dumb"))
     chunks: list[str] = []
     hang = False
+    timed_path = log_path.with_name(log_path.stem + ".timed.log")
+    try:
+        _pump(child, log_path, timed_path, chunks, silence, total, echo)
+    except _Hang:
+        hang = True
+    finally:  # also on KeyboardInterrupt/SIGTERM: never leave a qemu behind
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()
+    status = child.exitstatus if child.exitstatus is not None else None
+    return "".join(chunks), hang, status
+
+
+class _Hang(Exception):
+    pass
+
+
+def _pump(child, log_path: Path, timed_path: Path, chunks: list[str], silence: float,
+          total: float, echo: bool) -> None:
+    """Copy the console to the logs (and stdout) until EOF; raise _Hang on silence or
+    when the overall limit is reached."""
+    import pexpect
+
     t0 = time.monotonic()
     partial = ""
-    timed_path = log_path.with_name(log_path.stem + ".timed.log")
     with log_path.open("w") as out, timed_path.open("w") as timed:
         while True:
             try:
                 data = child.read_nonblocking(8192, timeout=silence)
             except pexpect.TIMEOUT:
-                hang = True
                 log.error("boot: guest silent for %.0f s: killing it", silence)
-                break
+                raise _Hang from None
             except pexpect.EOF:
                 break
             data = data.replace("\x00", "").replace("\r", "")
@@ -117,15 +138,9 @@ def _stream(cmd: list[str], log_path: Path, *, silence: float, total: float,
                 sys.stdout.write(data)
                 sys.stdout.flush()
             if time.monotonic() - t0 > total:
-                hang = True
                 log.error("boot: guest still running after %.0f s (overall limit): killing it",
                           total)
-                break
-    if child.isalive():
-        child.terminate(force=True)
-    child.close()
-    status = child.exitstatus if child.exitstatus is not None else None
-    return "".join(chunks), hang, status
+                raise _Hang
 
 
 def _host_id() -> str:

@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -118,8 +119,9 @@ def make_bzimage(tree: Path, logfile: Path) -> float:
     log.info("build: %s in %s (log: %s)", " ".join(cmd), tree, logfile)
     with cache.locked_all(_extra_locks(), "build"), logfile.open("a") as out:
         t0 = time.monotonic()
+        # own process group: an interrupted gate stops every compiler, not only make
         proc = subprocess.Popen(cmd, cwd=tree, stdout=out, stderr=subprocess.STDOUT,
-                                env=_make_env())
+                                env=_make_env(), start_new_session=True)
         while True:
             try:
                 proc.wait(timeout=PROGRESS_EVERY)
@@ -128,7 +130,7 @@ def make_bzimage(tree: Path, logfile: Path) -> float:
                 el = time.monotonic() - t0
                 log.info("build: %dm%02ds elapsed, at %s", el // 60, el % 60, _stage(logfile))
             except KeyboardInterrupt:
-                proc.terminate()
+                os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait()
                 raise
     elapsed = time.monotonic() - t0

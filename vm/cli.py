@@ -6,6 +6,7 @@ import argparse
 import logging
 import shlex
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -184,8 +185,14 @@ def cmd_gate(args) -> int:
     return 0 if verdict.ok else 1
 
 
+def _terminated(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # SIGTERM (CI cancelling a job) unwinds like Ctrl-C: make and qemu are stopped too
+    signal.signal(signal.SIGTERM, _terminated)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="[%(asctime)s %(name)s] %(message)s", datefmt="%H:%M:%S")
     try:
