@@ -8,7 +8,7 @@ import errno
 import pytest
 
 from .backends.base import BADPTR
-from .helpers import SMALL, V, deliver, errno_of, ring_socket
+from .helpers import SMALL, R, U, V, deliver, errno_of, ring_socket, rx_events
 from .uapi import PAGE_SIZE, RingReq
 
 P = PAGE_SIZE
@@ -147,3 +147,34 @@ def test_r2_9_rings_independent_geometry(backend):
     backend.mmap(s, rx.size + tx.size)
     deliver(backend, s, 100)
     assert backend.frame(s, "rx", 0).status == V
+
+
+def test_r2_10_r9_13_last_reference_dropped_by_a_ring_skb_tears_down_quietly(backend):
+    """R2.10/R9.13: a socket with both rings, closed and unmapped while one of its RX
+    frames is RESERVED for a held message, is released (its portid is free at once) but
+    destroyed only when that message is freed: the ring skb's destructor reports the
+    release of the frame reserved at allocation and drops the last socket reference, so
+    the rings are torn down (closing=true, no pending/mapped checks) from the driver's
+    FREE. Nothing else changes: a new socket on the same portid has its own fresh ring
+    and receives normally. (On the kernel the gate's console check -- lockdep, KASAN in
+    the debug profile -- is what catches a teardown that sleeps or touches freed
+    memory; R9.13 promises no visible change.)"""
+    a = ring_socket(backend, rx=SMALL, tx=SMALL, mapped=False)
+    ma = backend.mmap(a)
+    h = backend.drv_alloc(a, 40)
+    assert backend.frame(a, "rx", 0).status == R
+    backend.close(a)
+    backend.munmap(ma)                            # released: portid free, socket alive
+    b = backend.socket(port_of=a)
+    backend.set_ring(b, False, SMALL)
+    backend.set_ring(b, True, SMALL)
+    backend.mmap(b)
+    backend.events()
+    backend.drv_free(h)                           # last reference of a: rings torn down
+    assert [(e.sock, e.decision, e.frame) for e in rx_events(backend.events())] == [
+        (a, "release", 0)]
+    assert backend.statuses(b, "rx") == [U] * SMALL.frame_nr
+    deliver(backend, b, 40)
+    f = backend.frame(b, "rx", 0)
+    assert (f.status, f.len) == (V, 56)
+    assert backend.so_error(b) == 0
