@@ -65,7 +65,8 @@ def check_tools() -> str:
 
 
 def vng_command(vng: str, bzimage: Path, *, accel: str, memory: str, cpus: int,
-                rwdirs: list[Path], exec_cmd: str | None, cwd: Path | None = None) -> list[str]:
+                rwdirs: list[Path], exec_cmd: str | None, cwd: Path | None = None,
+                append: tuple[str, ...] = ()) -> list[str]:
     cmd = [vng, "--run", str(bzimage), "--memory", memory, "--cpus", str(cpus), "--verbose"]
     if accel == "tcg":
         cmd.append("--disable-kvm")
@@ -73,7 +74,7 @@ def vng_command(vng: str, bzimage: Path, *, accel: str, memory: str, cpus: int,
         cmd += ["--rwdir", str(d)]
     if cwd is not None:
         cmd += ["--cwd", str(cwd)]
-    for a in APPEND:
+    for a in (*APPEND, *append):
         cmd += ["--append", a]
     if exec_cmd is not None:
         cmd += ["--exec", exec_cmd]
@@ -216,7 +217,8 @@ exit $rc
 
 def run(bzimage: Path, command: str, *, cache: Path, accel: str = "auto", memory: str = "2G",
         cpus: int = 2, silence: float = 300, total: float = 3600, echo: bool = True,
-        run_dir: Path | None = None, label: str = "run") -> BootResult:
+        run_dir: Path | None = None, label: str = "run",
+        append: tuple[str, ...] = ()) -> BootResult:
     """Boot ``bzimage``, run ``command`` (sh syntax) in the guest, return what happened."""
     vng = check_tools()
     if not bzimage.exists():
@@ -227,7 +229,7 @@ def run(bzimage: Path, command: str, *, cache: Path, accel: str = "auto", memory
     script.write_text(GUEST_SCRIPT.format(cwd=shlex.quote(str(paths.REPO)),
                                           run_dir=shlex.quote(str(run_dir)), command=command))
     cmd = vng_command(vng, bzimage, accel=accel, memory=memory, cpus=cpus, rwdirs=[run_dir],
-                      exec_cmd=f"sh {shlex.quote(str(script))}", cwd=paths.REPO)
+                      exec_cmd=f"sh {shlex.quote(str(script))}", cwd=paths.REPO, append=append)
     (run_dir / "vng-command").write_text(shlex.join(cmd) + "\n")
     log.info("boot: %s under %s, %s, %d CPUs (console: %s)", bzimage, accel.upper(), memory,
              cpus, run_dir / "console.log")
@@ -247,12 +249,12 @@ def run(bzimage: Path, command: str, *, cache: Path, accel: str = "auto", memory
 
 
 def shell(bzimage: Path, *, cache: Path, accel: str = "auto", memory: str = "2G",
-          cpus: int = 2) -> int:
+          cpus: int = 2, append: tuple[str, ...] = ()) -> int:
     """Interactive guest on this terminal."""
     vng = check_tools()
     accel = choose_accel(vng, bzimage, accel, cache)
     run_dir = new_run_dir(cache, "shell")
     cmd = vng_command(vng, bzimage, accel=accel, memory=memory, cpus=cpus, rwdirs=[run_dir],
-                      exec_cmd=None, cwd=paths.REPO)
+                      exec_cmd=None, cwd=paths.REPO, append=append)
     log.info("shell: %s (shared rw dir %s)", shlex.join(cmd), run_dir)
     return subprocess.call(cmd, env=paths.tool_env())

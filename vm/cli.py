@@ -32,6 +32,8 @@ def _common(p: argparse.ArgumentParser, *, boots: bool = True) -> None:
                        help="auto: probe KVM, fall back to TCG (default)")
         p.add_argument("--memory", default=None, help="guest memory (default 2G, 4G for debug)")
         p.add_argument("--cpus", type=int, default=2)
+        p.add_argument("--append", action="append", default=[], metavar="ARG",
+                       help="extra kernel command line argument (repeatable)")
         p.add_argument("--silence-timeout", type=float, default=300, metavar="S",
                        help="kill the guest as hung after S seconds without output")
         p.add_argument("--timeout", type=float, default=3600, metavar="S",
@@ -95,7 +97,8 @@ def cmd_build(args) -> int:
 def _boot(args, bz: Path, command: str, label: str) -> boot.BootResult:
     return boot.run(bz, command, cache=paths.cache_root(), accel=args.accel,
                     memory=_memory(args), cpus=args.cpus, silence=args.silence_timeout,
-                    total=args.timeout, echo=not args.quiet_console, label=label)
+                    total=args.timeout, echo=not args.quiet_console, label=label,
+                    append=tuple(args.append))
 
 
 def cmd_run(args) -> int:
@@ -117,7 +120,7 @@ def cmd_run(args) -> int:
 def cmd_shell(args) -> int:
     bz = _kernel(args, require_series=False)
     return boot.shell(bz, cache=paths.cache_root(), accel=args.accel, memory=_memory(args),
-                      cpus=args.cpus)
+                      cpus=args.cpus, append=tuple(args.append))
 
 
 DIFF_STEPS = (10000, 1000)  # fast, debug
@@ -166,7 +169,8 @@ def cmd_gate(args) -> int:
                    cache=paths.cache_root(),
                    accel=args.accel, memory=_memory(args), cpus=args.cpus,
                    silence=args.silence_timeout, total=args.timeout,
-                   echo=not args.quiet_console, run_dir=run_dir, label="gate")
+                   echo=not args.quiet_console, run_dir=run_dir, label="gate",
+                   append=tuple(args.append))
     junit = run_dir / "junit.xml"
     parsed = results.parse_junit(junit) if junit.exists() else None
     if args.junit and junit.exists():

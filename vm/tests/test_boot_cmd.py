@@ -16,6 +16,14 @@ def test_vng_command_tcg_rwdir_exec():
     assert "printk.time=1" in appended and "panic=-1" in appended
 
 
+def test_user_append_comes_after_the_defaults():
+    """--append no5lvl (say): a later duplicate on the kernel command line wins."""
+    cmd = boot.vng_command("vng", Path("/k/bzImage"), accel="tcg", memory="1G", cpus=1,
+                           rwdirs=[], exec_cmd=None, append=("no5lvl", "panic=10"))
+    appended = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--append"]
+    assert appended[-2:] == ["no5lvl", "panic=10"] and appended.index("panic=-1") < 2
+
+
 def test_kvm_command_has_no_disable_flag():
     cmd = boot.vng_command("vng", Path("/k/bzImage"), accel="kvm", memory="1G", cpus=1,
                            rwdirs=[], exec_cmd=None)
