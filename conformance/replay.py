@@ -67,7 +67,9 @@ class Recorder:
 
 
 def results_dir() -> str:
-    for var in ("NLMMAP_RESULTS", "NLMMAP_RESULTS_DIR", "RESULTS_DIR"):
+    """Where reproducers and run summaries go: in the guest the gate's run directory
+    (NLMMAP_RUN_DIR, kept on the host; the guest's /tmp is lost at power-off)."""
+    for var in ("NLMMAP_RESULTS", "NLMMAP_RUN_DIR", "NLMMAP_RESULTS_DIR", "RESULTS_DIR"):
         d = os.environ.get(var)
         if d and os.path.isdir(d) and os.access(d, os.W_OK):
             return d

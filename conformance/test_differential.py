@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from .backends.mutant import MUTANTS
 from .differential import run
 from .replay import results_dir
 from .uapi import require_feature
@@ -44,6 +45,17 @@ def test_differential_reports_progress(monkeypatch):
     steps, _ops, examples, _secs = run("model", 100, 20, lines.append)
     assert len(lines) == examples >= 5
     assert lines[-1].startswith(f"differential: {steps} steps, {examples} sequences, ")
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_differential_catches_each_model_mutant(mutant, tmp_path, monkeypatch):
+    """The machine's power, kept from regressing: each deliberately broken model (one
+    rule changed as a faulty patch would) playing the kernel is caught within the steps
+    of one gate run, and the shrunk sequence is written for replay."""
+    monkeypatch.setenv("NLMMAP_RESULTS", str(tmp_path))
+    with pytest.raises(AssertionError, match="replayable sequence written to"):
+        run(f"mutant:{mutant}", 10000, 40)
+    assert list(tmp_path.glob(f"nlmmap-repro-mutant:{mutant}.json"))
 
 
 @pytest.mark.kernel

@@ -183,6 +183,9 @@ def cmd_gate(args) -> int:
         print(ktap.read_text(), end="")
         log.info("gate: KTAP written to %s", ktap)
     verdict = judge.judge_tests(res, junit, parsed)
+    for repro in sorted(run_dir.glob("nlmmap-repro-*.json")):
+        verdict.details.append(f"reproducer: {repro}\n  replay: python -m vm run -- python -m "
+                               f"conformance replay {repro} --backend kernel")
     verdict.details.append(f"times: kernel {t_build:.0f} s, guest {res.elapsed:.0f} s "
                            f"({res.accel.upper()}), total {time.monotonic() - t0:.0f} s")
     print(verdict.render(), file=sys.stderr if not verdict.ok else sys.stdout)

@@ -25,6 +25,25 @@ def _no_exclusivity(orig):
     return copy_reason
 
 
+def _no_file_exclusivity(orig):
+    """The model twin of conformance/kernel-mutants/no-file-exclusivity: the file
+    reference count is not checked, so a dup()ed descriptor keeps zero-copy."""
+    def copy_reason(sk, task, dst_portid, dst_group, file):
+        return orig(sk, task, dst_portid, dst_group, _Unshared(file))
+    return copy_reason
+
+
+class _Unshared:
+    """A file whose descriptor count always reads 1."""
+    fd_refs = 1
+
+    def __init__(self, file) -> None:
+        self._file = file
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
 def _dump_space_3_10(orig):
     """The 3.10 off-by-one (bug history 1.4): wrap by subtracting frame_max, not N."""
     def space(ring):
@@ -38,6 +57,7 @@ def _dump_space_3_10(orig):
 
 MUTANTS = {
     "no_exclusivity": (model.tx, "copy_reason", _no_exclusivity),
+    "no_file_exclusivity": (model.tx, "copy_reason", _no_file_exclusivity),
     "dump_space_3_10": (model.dump, "space", _dump_space_3_10),
 }
 
