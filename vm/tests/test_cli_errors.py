@@ -79,3 +79,9 @@ def test_gate_diff_steps_default_depends_on_profile():
     for argv, want in ((["gate"], 10000), (["gate", "--profile", "debug"], 1000),
                        (["gate", "--profile", "debug", "--diff-steps", "50"], 50)):
         assert cli.diff_steps(cli.parser().parse_args(argv)) == want
+
+
+def test_debug_profile_boots_without_5_level_paging_user_args_last():
+    args = cli.parser().parse_args(["gate", "--profile", "debug", "--append", "quiet"])
+    assert cli._append(args) == ("no5lvl", "quiet")
+    assert cli._append(cli.parser().parse_args(["run", "--", "true"])) == ()
