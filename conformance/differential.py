@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -42,6 +42,7 @@ SIZES = [0, 24, 100, 1000, 2000, 2008, 2012, 3000, 4052, 4056, 5000]
 SHARING = st.sampled_from(["dup", "fork", "mmap", "thread"])
 
 
+PHASES = tuple(Phase)
 PROGRESS_EVERY = 20.0  # seconds between progress lines (the gate kills a silent guest)
 
 
@@ -271,10 +272,11 @@ def _results() -> str:
 
 
 def run(backend_name: str, total_steps: int, steps_per: int,
-        progress=None) -> tuple[int, int, int, float]:
+        progress=None, shrink: bool = True) -> tuple[int, int, int, float]:
     """Run the machine until about ``total_steps`` steps were executed. Returns
     (steps, backend operations, examples, seconds). ``progress(line)`` is called every
-    PROGRESS_EVERY seconds."""
+    PROGRESS_EVERY seconds. One failure is reported (the first distinct one), shrunk
+    unless ``shrink`` is False (host-side checks that only need the catch)."""
     from hypothesis.stateful import run_state_machine_as_test
 
     machine = type(f"Machine_{backend_name.replace('-', '_')}", (NetlinkMmapMachine,),
@@ -289,6 +291,7 @@ def run(backend_name: str, total_steps: int, steps_per: int,
         examples = max(1, remaining // max(1, steps_per))
         run_state_machine_as_test(machine, settings=settings(
             max_examples=examples, stateful_step_count=steps_per, deadline=None,
-            database=None, derandomize=False, print_blob=True,
+            database=None, derandomize=False, print_blob=True, report_multiple_bugs=False,
+            phases=PHASES if shrink else [p for p in PHASES if p is not Phase.shrink],
             suppress_health_check=list(HealthCheck)))
     return Stats.steps, Stats.ops, Stats.examples, time.monotonic() - Stats.started
