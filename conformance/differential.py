@@ -42,7 +42,6 @@ SIZES = [0, 24, 100, 1000, 2000, 2008, 2012, 3000, 4052, 4056, 5000]
 SHARING = st.sampled_from(["dup", "fork", "mmap", "thread"])
 
 
-PHASES = tuple(Phase)
 PROGRESS_EVERY = 20.0  # seconds between progress lines (the gate kills a silent guest)
 
 
@@ -292,6 +291,6 @@ def run(backend_name: str, total_steps: int, steps_per: int,
         run_state_machine_as_test(machine, settings=settings(
             max_examples=examples, stateful_step_count=steps_per, deadline=None,
             database=None, derandomize=False, print_blob=True, report_multiple_bugs=False,
-            phases=PHASES if shrink else [p for p in PHASES if p is not Phase.shrink],
+            phases=[p for p in Phase if shrink or p is not Phase.shrink],
             suppress_health_check=list(HealthCheck)))
     return Stats.steps, Stats.ops, Stats.examples, time.monotonic() - Stats.started

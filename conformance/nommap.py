@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import socket
 import sys
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    __package__ = "conformance"  # noqa: A001
-
-from conformance.uapi import (  # noqa: E402
+from .uapi import (
     NETLINK_GENERIC,
     NETLINK_RX_RING,
     PAGE_SIZE,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 
+from .genl import parse_nla
 from .uapi import (
     NLM_F_DUMP,
     NLM_F_REQUEST,
@@ -30,18 +31,6 @@ NETLINK_DIAG_RING = struct.Struct("=IIII")  # block_size block_nr frame_size fra
 NETLINK_DIAG_RX_RING = 2
 NETLINK_DIAG_TX_RING = 3
 NDIAG_SHOW_RING_CFG = 0x4
-NLA_HDR = struct.Struct("=HH")
-
-
-def _attrs(data: bytes) -> dict[int, bytes]:
-    out, off = {}, 0
-    while off + NLA_HDR.size <= len(data):
-        length, kind = NLA_HDR.unpack_from(data, off)
-        if length < NLA_HDR.size:
-            break
-        out[kind & 0x3FFF] = data[off + NLA_HDR.size:off + length]
-        off += (length + 3) & ~3
-    return out
 
 
 def ring_cfg(proto: int, portid: int) -> tuple[RingReq | None, RingReq | None]:
@@ -66,7 +55,7 @@ def ring_cfg(proto: int, portid: int) -> tuple[RingReq | None, RingReq | None]:
                 fields = NETLINK_DIAG_MSG.unpack_from(payload)
                 if fields[4] != portid:
                     continue
-                attrs = _attrs(payload[NETLINK_DIAG_MSG.size:])
+                attrs = parse_nla(payload[NETLINK_DIAG_MSG.size:])
                 found = tuple(
                     RingReq(*NETLINK_DIAG_RING.unpack(attrs[a][:NETLINK_DIAG_RING.size]))
                     if a in attrs else None

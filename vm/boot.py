@@ -100,8 +100,7 @@ def _stream(cmd: list[str], log_path: Path, *, silence: float, total: float,
         if child.isalive():
             child.terminate(force=True)
         child.close()
-    status = child.exitstatus if child.exitstatus is not None else None
-    return "".join(chunks), hang, status
+    return "".join(chunks), hang, child.exitstatus
 
 
 class _Hang(Exception):
