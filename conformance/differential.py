@@ -69,8 +69,9 @@ def _status_ok(st_: int) -> bool:
 class NetlinkMmapMachine(RuleBasedStateMachine):
     """Three GENERIC sockets: s0 RX(4 x 4096)+TX(2 x 4096), s1 RX(4 x 2048), s2 no ring;
     a portid whose socket was closed (destination lookup failure); and a ROUTE socket
-    s3 RX(4 x 4096)+TX(2 x 4096), the only kind whose ring sends can be zero-copy (D8),
-    so sharing it (dup, second mmap, fork, thread) decides zero-copy vs copy (R5.4)."""
+    s3 RX(4 x 4096)+TX(2 x 4096) whose sharing (dup, second mmap, fork, thread) is
+    toggled, so its ring sends report each exclusivity reason (R5.4 conditions, D2;
+    every send copies, D16)."""
 
     backend_name = "model"
 
@@ -184,13 +185,13 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
 
     @rule(**SEND)
     def tx_send(self, n, ack, bad, dst):
-        """GENERIC socket: always copied (D8), to the kernel or a user peer."""
+        """GENERIC socket, never shared: reason exclusive or dst_not_kernel (D16)."""
         self._send(self.s[0], n, ack, bad, dst)
 
     @rule(**SEND)
     def route_send(self, n, ack, bad, dst):
-        """ROUTE socket: zero-copy unless shared (R5.4, D2/D9), NOOP requests whose ACKs
-        land in its own RX ring."""
+        """ROUTE socket: the reason names its current sharing (R5.4 conditions, D2/D9),
+        NOOP requests whose ACKs land in its own RX ring."""
         self._send(self.route, n, ack, bad, dst)
 
     def _send(self, s0, n, ack, bad, dst):

@@ -187,7 +187,7 @@ _TX_RE = re.compile(r"netlink_mmap_tx: portid=(\d+) frame=(-?\d+) len=(\d+) mode
 @dataclass(frozen=True)
 class TraceEvent:
     """One tracepoint decision. ``kind`` is 'rx' or 'tx'; for rx ``decision`` is ring/
-    fallback/drop/copy/deliver/release, for tx it is the mode (zerocopy/copy)."""
+    fallback/drop/copy/deliver/release, for tx it is the mode (always copy, D16)."""
 
     kind: str
     portid: int

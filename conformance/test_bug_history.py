@@ -74,9 +74,10 @@ def _feature():
 
 
 def test_bug_1_1_tx_frame_rewritten_by_second_thread():
-    """1.1 (TOCTOU): a second thread rewrites the TX frame while the first sends. With a
-    second thread the socket is not exclusive (D2), so the kernel copies: every reply is
-    an ACK for a request that was really written, and every frame ends UNUSED. A copy
+    """1.1 (TOCTOU): a second thread rewrites the TX frame while the first sends. The
+    kernel copies every ring send (D16; with a second thread this socket is not exclusive
+    either, D2): every reply is an ACK for a request that was really written, and every
+    frame ends UNUSED. A copy
     taken while the frame held the scribbler's header (nlmsg_len 80 in a 16-byte nm_len)
     is a truncated message the kernel drops without reply: it acts only on its copy."""
     s = RingSocket(NETLINK_GENERIC, RingReq.simple(PAGE_SIZE, 8), RingReq.simple(PAGE_SIZE, 1))

@@ -1,5 +1,5 @@
-"""R5 + D2: the TX ring -- path selection, the processing loop, copy vs zero-copy and
-the exclusivity conditions reported by the netlink_mmap_tx tracepoint."""
+"""R5 + D2 + D16: the TX ring -- path selection, the processing loop, always copy (D16)
+and the exclusivity conditions the netlink_mmap_tx tracepoint still reports."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def _thread(backend, s):
 
 
 SHARING = [
-    ("exclusive", _exclusive, ("zerocopy", "exclusive")),
+    ("exclusive", _exclusive, ("copy", "exclusive")),
     ("dup", _dup, ("copy", "file_shared")),
     ("fork", _fork, ("copy", "mapped_multiple")),
     ("second_mmap", _mmap2, ("copy", "mapped_multiple")),
@@ -155,12 +155,11 @@ def _undo(backend, tok):
 
 
 @pytest.mark.parametrize("name,share,expect", SHARING, ids=[c[0] for c in SHARING])
-def test_d2_r5_4_exclusivity_decides_zerocopy(backend, name, share, expect):
-    """D1/D2: zero-copy only for an exclusive socket sending to the kernel; dup, fork, a
-    second mapping or a second thread force copy mode, reported by the TX tracepoint.
-    In every mode the frame is UNUSED when sendmsg returns and the ACK arrives.
-    Undoing the sharing restores zero-copy (the test is made per call). NETLINK_ROUTE:
-    the only protocol allowed to zero-copy (D8)."""
+def test_d2_d16_exclusivity_is_reported_every_send_copies(backend, name, share, expect):
+    """D16: every ring send copies; the TX tracepoint still reports D2's classification
+    of the sender: dup, fork, a second mapping or a second thread each give their reason,
+    an unshared socket `exclusive`. The frame is UNUSED when sendmsg returns and the ACK
+    arrives. Undoing the sharing gives `exclusive` again (classified per call, R5.4)."""
     s = ring_socket(backend, rx=SMALL, tx=SMALL, proto=NETLINK_ROUTE)
     tok = share(backend, s)
     backend.events()
@@ -175,18 +174,18 @@ def test_d2_r5_4_exclusivity_decides_zerocopy(backend, name, share, expect):
         backend.put_tx(s, 1, noop(2))
         assert backend.send_ring(s) == 16
         tx = [(e.decision, e.reason) for e in tx_events(backend.events())]
-        assert tx == [("zerocopy", "exclusive")]
+        assert tx == [("copy", "exclusive")]
 
 
-def test_d8_genetlink_ring_send_to_kernel_is_copied(backend):
-    """D8: an exclusive NETLINK_GENERIC socket sending to the kernel still copies
-    (genetlink keeps parsed attributes pointing into the request): reason `protocol`."""
+def test_d16_genetlink_exclusive_send_reports_copy_exclusive(backend):
+    """D16 (R5.5/R9.7: always copy) dropped D8's protocol allow-list and its reason
+    `protocol`: an exclusive NETLINK_GENERIC sender is reported like a ROUTE one."""
     s = ring_socket(backend, rx=SMALL, tx=SMALL, proto=NETLINK_GENERIC)
     backend.events()
     backend.put_tx(s, 0, noop(1))
     assert backend.send_ring(s) == 16
     tx = [(e.decision, e.reason, e.frame) for e in tx_events(backend.events())]
-    assert tx == [("copy", "protocol", 0)]
+    assert tx == [("copy", "exclusive", 0)]
     assert backend.frame(s, "tx", 0).status == U
     assert acks(backend, s) == [(1, 0)]
 
@@ -230,14 +229,13 @@ def test_r7_6_ack_to_full_rx_ring_is_lost_with_enobufs(backend):
     assert backend.recv(s) is None
 
 
-def test_r5_6_r7_7_zero_copy_send_returns_with_no_frame_pending(backend):
-    """R5.6: a blocking ring send stops at the first non-VALID TX frame; it returns at
-    all only because none of its zero-copy frames is still pending (R7.7: the TX
-    destructor set each frame UNUSED and dropped TX `pending` before the call returned,
-    the rtnetlink input freeing the skb synchronously). The VALID frame behind the hole
-    is not seen. MSG_DONTWAIT stops at the same place; once the hole is filled it
-    consumes the rest. Afterwards, with the mapping gone, the TX ring can be torn down:
-    pending is 0 (a pending frame would give EBUSY, R2.4)."""
+def test_r5_6_r7_7_d16_ring_send_leaves_no_tx_frame_pending_teardown_works(backend):
+    """D16: each TX frame is copied and set UNUSED before processing, so no TX frame is
+    ever pending: a blocking ring send stops at the first non-VALID frame without
+    waiting (R5.6); the VALID frame behind the hole is not seen. MSG_DONTWAIT stops at
+    the same place; once the hole is filled it consumes the rest. Right after a
+    MSG_DONTWAIT send, with the mapping gone, the TX ring can be torn down (R2.4: a
+    pending frame would give EBUSY; no TX skb holds a frame, R7.7)."""
     s = ring_socket(backend, rx=SMALL, tx=SMALL, proto=NETLINK_ROUTE, mapped=False)
     m = backend.mmap(s)
     backend.put_tx(s, 0, noop(1))
@@ -246,7 +244,7 @@ def test_r5_6_r7_7_zero_copy_send_returns_with_no_frame_pending(backend):
     backend.events()
     assert backend.send_ring(s) == 2 * 16                      # blocking
     tx = [(e.decision, e.reason, e.frame) for e in tx_events(backend.events())]
-    assert tx == [("zerocopy", "exclusive", 0), ("zerocopy", "exclusive", 1)]
+    assert tx == [("copy", "exclusive", 0), ("copy", "exclusive", 1)]
     assert backend.statuses(s, "tx") == [U, U, U, V]
     assert acks(backend, s) == [(1, 0), (2, 0)]
     assert backend.send_ring(s, flags=socket.MSG_DONTWAIT) == 0  # head 2 is UNUSED
@@ -254,11 +252,11 @@ def test_r5_6_r7_7_zero_copy_send_returns_with_no_frame_pending(backend):
     backend.put_tx(s, 2, noop(3))
     assert backend.send_ring(s, flags=socket.MSG_DONTWAIT) == 2 * 16
     tx = [(e.decision, e.reason, e.frame) for e in tx_events(backend.events())]
-    assert tx == [("zerocopy", "exclusive", 2), ("zerocopy", "exclusive", 3)]
+    assert tx == [("copy", "exclusive", 2), ("copy", "exclusive", 3)]
     assert backend.statuses(s, "tx") == [U] * SMALL.frame_nr
     assert acks(backend, s) == [(1, 0), (2, 0), (3, 0), (4, 0)]
     backend.put_tx(s, 0, noop(5))                              # head wrapped to 0
-    assert backend.send_ring(s) == 16
+    assert backend.send_ring(s, flags=socket.MSG_DONTWAIT) == 16
     assert backend.statuses(s, "tx") == [U] * SMALL.frame_nr
     backend.munmap(m)
     backend.set_ring(s, True, RingReq(0, 0, 0, 0))             # TX pending == 0

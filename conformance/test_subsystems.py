@@ -116,7 +116,7 @@ def test_rtnetlink_dump_of_many_links_in_netns():
     assert in_netns(_rtnl_many_links, 60) == 121
 
 
-def _r5_7_dump_from_zero_copy_frame(pairs: int) -> int:
+def _r5_7_dump_from_tx_frame(pairs: int) -> int:
     import signal
     import time
 
@@ -134,7 +134,7 @@ def _r5_7_dump_from_zero_copy_frame(pairs: int) -> int:
     assert sendto_null(rs.sock) == len(req)
     tx_ev = [(e.decision, e.reason, e.frame) for e in tracer.take()
              if e.kind == "tx" and e.portid == rs.portid]
-    assert tx_ev == [("zerocopy", "exclusive", 0)], tx_ev   # the request was not copied
+    assert tx_ev == [("copy", "exclusive", 0)], tx_ev       # D16: even when exclusive
     # the dump is running (only its first chunk exists) and its request frame is free
     assert rs.view.tx.status(0) == 0, rs.view.tx.statuses()
     assert rs.view.rx.statuses()[:2] == [2, 0], rs.view.rx.statuses()
@@ -168,16 +168,16 @@ def _r5_7_dump_from_zero_copy_frame(pairs: int) -> int:
     return len(ring)
 
 
-def test_r5_7_dump_requested_by_zero_copy_survives_frame_reuse():
-    """R5.7 (D7): an RTM_GETLINK dump requested from a TX frame in zero-copy mode
-    (NETLINK_ROUTE, exclusive socket: tracepoint `zerocopy/exclusive`). When sendmsg
+def test_r5_7_d16_dump_requested_from_a_tx_frame_survives_frame_reuse():
+    """R5.7: an RTM_GETLINK dump requested from a TX frame of an exclusive NETLINK_ROUTE
+    socket (tracepoint `copy/exclusive`: every ring send copies, D16). When sendmsg
     returns only the first chunk exists, yet the TX frame is already UNUSED: the dump
     holds a copy of the request, not the frame. Userspace overwrites the frame with
     garbage; a blocking ring send returns 0 at once (no TX frame pending, R5.6); the
     remaining chunks, produced by poll() after the overwrite (R6.1), are exactly the
     links a plain-socket dump reports."""
     pairs = 60
-    n = in_netns(_r5_7_dump_from_zero_copy_frame, pairs)
+    n = in_netns(_r5_7_dump_from_tx_frame, pairs)
     assert n >= 2 * pairs + 1
 
 

@@ -81,7 +81,8 @@ class MemoryOps:
                task: int | None = None, **kw) -> tuple[Outcome, frozenset]:
         """Run operation ``name`` and return its outcome with the set of statuses a
         concurrent reader of frame ``i`` may see meanwhile (SibylFS-style: any member is
-        allowed), e.g. RESERVED only for a zero-copy TX frame (R5.4, D1)."""
+        allowed), e.g. RESERVED for an RX frame until delivery (R4.5), never for a TX
+        frame (D16)."""
         r = self._ring(mid, ring, i, task)
         seen = {r.status(i)}
         r.watch = (i, seen)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 class Event(NamedTuple):
     """A tracepoint decision (patches/INTERFACES.md). For ``kind == "tx"`` the decision
-    is the mode (``zerocopy``/``copy``)."""
+    is the mode, always ``copy`` (D16), and the reason D2's exclusivity classification."""
 
     kind: str
     portid: int

@@ -1,10 +1,9 @@
 """sendmsg(): the TX ring path and the ordinary copying path.
 
 Seed patch: "netlink: implement memory mapped sendmsg()" (R5.1-R5.8) with port decisions
-D1 (zero-copy only to the kernel and when exclusive), D2 (what "exclusive" means), D3
-(ring TX only for a single NULL buffer) and D8 (zero-copy only for a protocol whose kernel
-input neither clones nor keeps pointers into the request: NETLINK_ROUTE; genetlink keeps
-parsed attributes pointing into the message, so it copies).
+D2 (what "exclusive" means), D3 (ring TX only for a single NULL buffer) and D16 (every
+ring send copies, as upstream 4682a0358639 did, R5.5/R9.7: no per-call test can rule out
+a second writer of the frame, e.g. a fork child, pinned O_DIRECT pages or /proc/PID/mem).
 """
 
 from __future__ import annotations
@@ -14,17 +13,14 @@ import errno
 from .process import Task
 from .rx import broadcast, unicast
 from .sock import Skb, Sock
-from .uapi import NETLINK_ROUTE, RESERVED, UNUSED, VALID
-
-ZEROCOPY_PROTOCOLS = frozenset({NETLINK_ROUTE})   # D8
+from .uapi import UNUSED, VALID
 
 
-def copy_reason(sk: Sock, task: Task, dst_portid: int, dst_group: int, file) -> str:
-    """D1/D2/D8: first failing zero-copy condition, or "exclusive" for zero-copy."""
+def exclusivity(sk: Sock, task: Task, dst_portid: int, dst_group: int, file) -> str:
+    """D2's classification, first failing condition or "exclusive". Decides nothing
+    since D16; kept as the tracepoint's `reason` so sharing stays observable (R5.4)."""
     if dst_portid or dst_group:
         return "dst_not_kernel"
-    if sk.proto not in ZEROCOPY_PROTOCOLS:
-        return "protocol"
     if sk.mapped != 1:
         return "mapped_multiple"
     if file.fd_refs > 1:
@@ -38,30 +34,23 @@ def copy_reason(sk: Sock, task: Task, dst_portid: int, dst_group: int, file) -> 
 
 def ring_send(w, task: Task, sk: Sock, file, dst_portid: int, dst_group: int,
               dontwait: bool, kernel_rcv) -> int:
-    """netlink_mmap_sendmsg (R5.2-R5.4): consume VALID frames from the TX head.
-    Returns the byte total or a negative errno."""
+    """netlink_mmap_sendmsg (R5.2, R5.3; D16): consume VALID frames from the TX head,
+    each copied and set UNUSED before processing, so TX `pending` stays 0 (R5.6 never
+    waits, R2.4 teardown never EBUSY for it). Returns the byte total or a negative errno."""
     ring = sk.tx
-    reason = copy_reason(sk, task, dst_portid, dst_group, file)   # once per call (R5.4)
-    mode = "zerocopy" if reason == "exclusive" else "copy"
+    reason = exclusivity(sk, task, dst_portid, dst_group, file)   # once per call (R5.4)
     total = 0
-    while ring.status(ring.head) == VALID:               # R5.6: pending is 0 here
+    while ring.status(ring.head) == VALID:
         i = ring.head
         n = ring.nm_len(i)
         if n > ring.payload_max:                           # R5.2: frame stays VALID
             return -errno.EINVAL
         off = ring.offset(i) + 24
         data = bytes(ring.mem[off:off + n])
-        w.emit("tx", sk.portid, mode, reason, i, n)
-        if mode == "copy":
-            ring.set_status(i, UNUSED)                     # R5.3: before processing
-        else:
-            ring.set_status(i, RESERVED)                   # R5.4
-            ring.pending += 1
+        w.emit("tx", sk.portid, "copy", reason, i, n)
+        ring.set_status(i, UNUSED)                         # R5.3: before processing
         ring.advance()
         r = deliver(w, task, sk, data, dst_portid, dst_group, dontwait, kernel_rcv)
-        if mode == "zerocopy":                             # R7.7: TX destructor
-            ring.set_status(i, UNUSED)
-            ring.pending -= 1
         if r < 0:
             return r
         total += r

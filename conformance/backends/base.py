@@ -30,7 +30,7 @@ class Event:
 
     kind: str  # "rx" | "tx"
     sock: int
-    decision: str  # rx: ring/fallback/drop/copy/deliver/release; tx: zerocopy/copy
+    decision: str  # rx: ring/fallback/drop/copy/deliver/release; tx: copy (D16)
     reason: str
     frame: int
     len: int

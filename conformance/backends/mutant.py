@@ -12,25 +12,41 @@ import contextlib
 
 import model.dump
 import model.tx
-from model.uapi import UNUSED
+from model.uapi import NETLINK_ROUTE, UNUSED
 
 from .model import ModelBackend
 
 
 def _no_exclusivity(orig):
-    """The seed's bug D2 fixes: no exclusivity test at all (threads, dup, fork, second
-    mapping all get zero-copy)."""
-    def copy_reason(sk, task, dst_portid, dst_group, file):
+    """The seed's bug D2 fixes: no exclusivity test at all. Since D16 every send copies
+    anyway, so the visible damage is the tracepoint: threads, dup, fork and a second
+    mapping are all reported `exclusive`."""
+    def exclusivity(sk, task, dst_portid, dst_group, file):
         return "dst_not_kernel" if dst_portid or dst_group else "exclusive"
-    return copy_reason
+    return exclusivity
 
 
 def _no_file_exclusivity(orig):
     """The model twin of conformance/kernel-mutants/no-file-exclusivity: the file
-    reference count is not checked, so a dup()ed descriptor keeps zero-copy."""
-    def copy_reason(sk, task, dst_portid, dst_group, file):
+    reference count is not checked, so a dup()ed descriptor is reported `exclusive`
+    instead of `file_shared`."""
+    def exclusivity(sk, task, dst_portid, dst_group, file):
         return orig(sk, task, dst_portid, dst_group, _Unshared(file))
-    return copy_reason
+    return exclusivity
+
+
+def _zero_copy_kept(orig):
+    """The zero-copy patch left in the series although D16 dropped it: an exclusive
+    NETLINK_ROUTE ring send is reported `zerocopy` (D7/D8 as they were)."""
+    def ring_send(w, task, sk, *args):
+        start = len(w.trace)
+        r = orig(w, task, sk, *args)
+        if sk.proto == NETLINK_ROUTE:
+            w.trace[start:] = [e._replace(decision="zerocopy")
+                               if e.kind == "tx" and e.reason == "exclusive" else e
+                               for e in w.trace[start:]]
+        return r
+    return ring_send
 
 
 class _Unshared:
@@ -56,8 +72,9 @@ def _dump_space_3_10(orig):
 
 
 MUTANTS = {
-    "no_exclusivity": (model.tx, "copy_reason", _no_exclusivity),
-    "no_file_exclusivity": (model.tx, "copy_reason", _no_file_exclusivity),
+    "no_exclusivity": (model.tx, "exclusivity", _no_exclusivity),
+    "no_file_exclusivity": (model.tx, "exclusivity", _no_file_exclusivity),
+    "zero_copy_kept": (model.tx, "ring_send", _zero_copy_kept),
     "dump_space_3_10": (model.dump, "space", _dump_space_3_10),
 }
 

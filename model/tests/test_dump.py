@@ -209,7 +209,7 @@ def test_R7_dump_request_via_tx_ring(big):
     req = dump_request(s.w.drv_family, 1, 3, 10)
     s.w.write_frame(s.mid, "tx", 0, status=VALID, payload=req, nm_len=len(req))
     o = s.w.sendmsg(s.fd, None)
-    assert [(e.decision, e.reason) for e in o.events][0] == ("copy", "protocol")   # D8
+    assert [(e.decision, e.reason) for e in o.events][0] == ("copy", "exclusive")  # D16
     assert [e.decision for e in o.events][1:] == ["ring", "deliver"]
     assert [m[0] for m in ring_msgs(s, 0)] == [DUMP_TYPE] * 3 + [NLMSG_DONE]
 

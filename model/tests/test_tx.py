@@ -1,4 +1,4 @@
-"""R5.x with D1 (zero-copy only to the kernel), D2 (exclusive), D3 (NULL buffer)."""
+"""R5.x with D2 (exclusivity, reported only), D3 (NULL buffer), D16 (every ring send copies)."""
 
 import errno
 
@@ -20,7 +20,7 @@ NOOP = nlmsg(NLMSG_NOOP, 0, 1, 0)
 
 
 def txs(proto=NETLINK_ROUTE, **kw):
-    """A TX-ring socket; NETLINK_ROUTE by default, the protocol that may zero-copy (D8)."""
+    """A TX-ring socket; NETLINK_ROUTE by default (a kernel protocol that ACKs NOOPs)."""
     return Setup(rx=None, tx=SMALL, proto=proto, **kw)
 
 
@@ -85,7 +85,7 @@ def test_R5_2_unicast_error_aborts_with_that_error():
     assert o.err == errno.ECONNREFUSED and s.st("tx")[0] == UNUSED
 
 
-def test_R5_3_D1_copy_to_user_socket_reports_dst_not_kernel():
+def test_R5_3_copy_to_user_socket_reports_dst_not_kernel():
     s = txs(proto=NETLINK_USERSOCK)
     rx = s.w.socket(NETLINK_USERSOCK).value
     s.w.bind(rx, 99)
@@ -95,72 +95,74 @@ def test_R5_3_D1_copy_to_user_socket_reports_dst_not_kernel():
     assert s.w.recvmsg(rx).value == b"abc"
 
 
-def test_D1_zero_copy_to_kernel_when_exclusive_frame_unused_after():
+def test_D16_R5_5_exclusive_send_to_kernel_copies_frame_unused_before_processing():
+    """D16: even an exclusive sender is copied (reason `exclusive`); a racing reader
+    sees the frame go VALID -> UNUSED, never RESERVED, and nothing stays pending."""
     s = txs()
     put(s, 0)
-    o = s.w.sendmsg(s.fd, None)
-    assert tx_events(o) == [("zerocopy", "exclusive", 0, 16)]
+    o, seen = s.w.during(s.mid, "tx", 0, "sendmsg", s.fd, None)
+    assert tx_events(o) == [("copy", "exclusive", 0, 16)]
+    assert seen == {VALID, UNUSED}
     assert s.st("tx")[0] == UNUSED and s.w.sock_info(s.fd).tx_pending == 0
 
 
-def test_D8_zero_copy_only_for_route():
-    for proto, expected in ((NETLINK_ROUTE, ("zerocopy", "exclusive")),
-                            (NETLINK_GENERIC, ("copy", "protocol")),
-                            (NETLINK_NETFILTER, ("copy", "protocol"))):
+def test_D16_every_protocol_reports_copy_exclusive():
+    """D16 dropped D8's allow-list and with it the reason `protocol`."""
+    for proto in (NETLINK_ROUTE, NETLINK_GENERIC, NETLINK_NETFILTER):
         s = txs(proto=proto)
         put(s, 0)
-        assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == expected, proto
+        assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "exclusive"), proto
 
 
-def test_D8_protocol_checked_after_destination_before_mapping():
+def test_D16_mapping_is_the_first_condition_after_the_destination():
     s = txs(proto=NETLINK_NETFILTER)
     s.w.mmap(s.fd, 8192)
     put(s, 0)
-    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "protocol")
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
 
 
-def test_D2_second_mapping_forces_copy():
+def test_D2_second_mapping_reports_mapped_multiple():
     s = txs()
     s.w.mmap(s.fd, 8192)
     put(s, 0)
     assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
 
 
-def test_D2_no_mapping_forces_copy():
+def test_D2_no_mapping_reports_mapped_multiple():
     s = txs()
     put(s, 0)
     s.w.munmap(s.mid)
     assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
 
 
-def test_D2_dup_forces_copy_close_restores():
+def test_D2_dup_reports_file_shared_close_restores_exclusive():
     s = txs()
     d = s.w.dup(s.fd).value
     put(s, 0)
     assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "file_shared")
     s.w.close(d)
     put(s, 1)
-    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "exclusive")
 
 
-def test_D2_fork_forces_copy_via_mapping_count():
+def test_D2_fork_reports_mapped_multiple_via_mapping_count():
     s = txs()
     s.w.fork()
     put(s, 0)
     assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
 
 
-def test_D2_thread_forces_copy_files_shared_first():
+def test_D2_thread_reports_files_shared_first():
     s = txs()
     t = s.w.spawn_thread().value
     put(s, 0)
     assert tx_events(s.w.sendmsg(s.fd, None, task=t))[0][:2] == ("copy", "files_shared")
     s.w.exit(t)
     put(s, 1)
-    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "exclusive")
 
 
-def test_D2_shared_mm_alone_forces_copy():
+def test_D2_shared_mm_alone_reports_mm_shared():
     s = txs()
     s.w.clone(files=False, mm=True)
     s.w.close(s.fd, task=max(s.w.tasks))     # child's copy of the fd: file not shared
@@ -191,7 +193,7 @@ def test_R5_2_ack_generated_during_the_call_goes_to_rx_ring():
     req = nlmsg(NLMSG_NOOP, NLM_F_ACK, 7, 0)
     s.w.write_frame(s.mid, "tx", 0, status=VALID, payload=req, nm_len=16)
     o = s.w.sendmsg(s.fd, None)
-    assert [e.decision for e in o.events] == ["zerocopy", "ring", "deliver"]
+    assert [e.decision for e in o.events] == ["copy", "ring", "deliver"]
     assert s.hdr(0).status == VALID and s.hdr(0).len == 36
 
 
@@ -201,9 +203,18 @@ def test_R5_6_blocking_send_returns_at_first_non_valid_frame_nothing_pending():
     put(s, 2)
     o = s.w.sendmsg(s.fd, None, dontwait=False)
     assert o.value == 16 and s.st("tx") == [UNUSED, UNUSED, VALID, UNUSED]
+    assert s.w.sock_info(s.fd).tx_pending == 0                         # D16
 
 
-def test_D2_fd_passed_to_another_process_forces_copy():
+def test_R2_4_D16_tx_teardown_right_after_a_send_is_not_EBUSY():
+    s = txs()
+    put(s, 0)
+    assert s.w.sendmsg(s.fd, None, dontwait=True).value == 16
+    s.w.munmap(s.mid)
+    assert s.w.setsockopt_ring(s.fd, True, (0, 0, 0, 0)).ok
+
+
+def test_D2_fd_passed_to_another_process_reports_file_shared():
     s = txs()
     other = s.w.fork().value                            # then drops all it inherited
     for fd in list(s.w.tasks[other].files.fds):
@@ -211,7 +222,7 @@ def test_D2_fd_passed_to_another_process_forces_copy():
     for mid in s.w.mappings(other):
         s.w.munmap(mid, task=other)
     put(s, 0)
-    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "exclusive")
     s.w.send_fd(s.fd, other)
     put(s, 1)
     assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "file_shared")
@@ -225,16 +236,20 @@ def test_R3_7_D2_mprotect_split_counts_as_second_mapping():
     assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "mapped_multiple")
     s.w.munmap(upper)                                   # = partial munmap of the tail
     put(s, 1)
-    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("zerocopy", "exclusive")
+    assert tx_events(s.w.sendmsg(s.fd, None))[0][:2] == ("copy", "exclusive")
     assert s.w.read(s.mid, 0, 4).value.data == bytes(4)
 
 
-def test_R5_4_D1_concurrent_reader_may_see_RESERVED_only_in_zero_copy():
+def test_R5_3_D16_concurrent_reader_never_sees_a_TX_frame_RESERVED():
+    """Exclusive or shared, to the kernel or to a peer: VALID, then UNUSED (D16)."""
     s = txs()
+    s.w.mmap(s.fd, 8192)
     put(s, 0)
     out, seen = s.w.during(s.mid, "tx", 0, "sendmsg", s.fd, None)
-    assert out.value == 16 and seen == {VALID, 1, UNUSED}
-    s.w.mmap(s.fd, 8192)
-    put(s, 1)
-    _, seen = s.w.during(s.mid, "tx", 1, "sendmsg", s.fd, None)
+    assert out.value == 16 and seen == {VALID, UNUSED}
+    u = txs(proto=NETLINK_USERSOCK)
+    peer = u.w.socket(NETLINK_USERSOCK).value
+    u.w.bind(peer, 77)
+    put(u, 0, b"x")
+    _, seen = u.w.during(u.mid, "tx", 0, "sendmsg", u.fd, None, (77, 0))
     assert seen == {VALID, UNUSED}
