@@ -1,10 +1,13 @@
 """R6.1/R6.2/R7: dumps on an RX ring -- first chunk in sendmsg, continuation only from
 poll() (flow control: head frame and the frame half a ring ahead must be free, D3),
-a dump larger than the ring, NLMSG_DONE, chunks as COPY when frames are too small."""
+a dump larger than the ring, NLMSG_DONE, chunks as COPY when frames are too small and
+capped when frames are large (D18)."""
 
 from __future__ import annotations
 
 import errno
+
+import pytest
 
 from .genl import DUMP_TYPE
 from .helpers import DUMP_RING, C, U, V, ring_socket
@@ -53,6 +56,17 @@ def drain(b, s, req, idx, msgs, max_polls=200):
         b.set_status(s, "rx", idx, U)
         idx = (idx + 1) % req.frame_nr
     return idx, polls
+
+
+def whole_dump(b, s, req, count, size):
+    """Start a dump, read it from frame 0 to NLMSG_DONE and check every message; returns
+    frame 0's header as the first chunk left it."""
+    start_dump(b, s, count, size)
+    first = b.frame(s, "rx", 0)
+    msgs: list = []
+    drain(b, s, req, 0, msgs)
+    check_dump_messages(b, s, msgs, count, size)
+    return first
 
 
 def test_r7_3_first_chunk_only_without_poll(backend):
@@ -119,11 +133,17 @@ def test_r7_1_small_frames_make_copy_chunks(backend):
     frames, continued by recvmsg (R7.1, R7.3a)."""
     req = RingReq.simple(2048, 8)
     s = ring_socket(backend, rx=req)
-    start_dump(backend, s, 60, 100)
-    assert backend.frame(s, "rx", 0).status == C
-    msgs: list = []
-    drain(backend, s, req, 0, msgs)
-    check_dump_messages(backend, s, msgs, 60, 100)
+    assert whole_dump(backend, s, req, 60, 100).status == C
+
+
+@pytest.mark.parametrize("frame", [65536, 8 << 20], ids=["64k", "8m"])
+def test_r7_1_d18_ring_chunks_are_capped_in_large_frames(backend, frame):
+    """D18: a ring chunk holds at most max(alloc size, 16384) bytes however large the
+    frame (16 x 1016 fit, a 17th does not); 8 MiB frames get VALID chunks as well."""
+    req = RingReq.simple(frame, 2)
+    s = ring_socket(backend, rx=req)
+    f = whole_dump(backend, s, req, 40, 1000)
+    assert (f.status, f.len) == (V, 16 * 1016)
 
 
 def test_r7_dump_restarts_at_every_head_position(backend):
@@ -144,12 +164,8 @@ def test_r7_5_d14_done_not_fitting_goes_in_the_next_chunk(backend):
     does not fit: the chunk is delivered VALID with both messages, no error is raised, and
     DONE arrives in the next chunk (on poll)."""
     s = ring_socket(backend, rx=DUMP_RING)
-    start_dump(backend, s, 2, 2020)
-    f = backend.frame(s, "rx", 0)
+    f = whole_dump(backend, s, DUMP_RING, 2, 2020)
     assert (f.status, f.len) == (V, 2 * 2036)
-    msgs: list = []
-    drain(backend, s, DUMP_RING, 0, msgs)
-    check_dump_messages(backend, s, msgs, 2, 2020)
     assert backend.so_error(s) == 0
 
 

@@ -3,6 +3,7 @@
 Seed patches: "netlink: implement memory mapped recvmsg()" (R7.1, R7.2, R7.4, R7.5: dumps
 allocate with netlink_alloc_skb) and "netlink: add flow control for memory mapped I/O"
 (R6.2 with D3: the head frame and the frame half a ring ahead must both be UNUSED).
+D18 caps a ring chunk below the frame payload (R7.1).
 The dump callback is the NLMMAP_TEST driver's: messages of ``size`` payload bytes while
 they fit; it reports completion as soon as the last message is in the chunk.
 """
@@ -17,6 +18,7 @@ from .sock import Dump, Sock
 from .uapi import DUMP_TYPE, NLM_F_MULTI, NLMSG_DONE, UNUSED, align4, nlmsg
 
 DONE_LEN = 20   # nlmsg_total_size(sizeof(int))
+RING_DUMP_MAX = 16384   # D18: a ring chunk's room is at most max(alloc size, this)
 
 
 def space(ring: Ring) -> bool:
@@ -50,7 +52,9 @@ def dump(w, sk: Sock) -> int:
     if sk.rx is None and sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:
         free_skb(w, skb, "dropped:freed")               # R7.2 (6.12.y: after allocation)
         return -errno.ENOBUFS
-    room = skb.ring.payload_max if skb.ring is not None else size   # R7.1
+    room = size                                         # R7.1: COPY chunk
+    if skb.ring is not None:                            # D18: not the whole frame
+        room = min(skb.ring.payload_max, max(size, RING_DUMP_MAX))
     parts = []
     used = 0
     if d.done_errno is None:

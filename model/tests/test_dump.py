@@ -5,6 +5,7 @@ import errno
 import pytest
 
 from model import NotModelled, RingReq, World
+from model.dump import RING_DUMP_MAX
 from model.uapi import (
     COPY,
     DUMP_TYPE,
@@ -38,11 +39,42 @@ def ring_msgs(s, i):
     return msgs(bytes(s.w.payload(s.mid, "rx", i).value))
 
 
-def test_R7_1_ring_chunk_room_is_whole_frame_payload(big):
+def test_R7_1_ring_chunk_room_is_whole_frame_payload_below_the_D18_cap(big):
     big.w.drv_dump(big.fd, 20, 1000, seq=9)
     m = ring_msgs(big, 0)
     assert len(m) == 8                                  # 8 * 1016 <= 8168 < 9 * 1016
     assert m[3] == (DUMP_TYPE, NLM_F_MULTI, 9, big.pid, bytes([3]) * 1000)
+
+
+def drain(s):
+    """Read a ring dump to its end: VALID frames in ring order, each released and the
+    dump continued by poll (R6.1). Returns (nm_len, messages) per chunk."""
+    chunks, i, n = [], 0, len(s.st())
+    while s.hdr(i).status == VALID:
+        chunks.append((s.hdr(i).len, ring_msgs(s, i)))
+        s.w.write_frame(s.mid, "rx", i, status=UNUSED)
+        s.w.poll(s.fd)
+        i = (i + 1) % n
+    assert not s.w.sock_info(s.fd).dump_running
+    return chunks
+
+
+@pytest.mark.parametrize("frame", [65536, 8 << 20])
+def test_R7_1_D18_ring_chunk_is_capped_below_a_large_frame(frame):
+    """D18: room = min(frame payload, max(alloc size, RING_DUMP_MAX)); 16 messages of
+    1016 bytes fit 16384, a 17th does not, whatever the frame size."""
+    s = Setup(rx=RingReq(frame, 2, frame, 2))
+    s.w.drv_dump(s.fd, 40, 1000)
+    chunks = drain(s)
+    assert all(ln <= RING_DUMP_MAX for ln, _ in chunks)
+    assert [len(m) for _, m in chunks] == [16, 16, 8 + 1]          # + NLMSG_DONE
+    assert sum(len(m) for _, m in chunks) == 40 + 1
+
+
+def test_R7_1_D18_alloc_size_above_the_cap_is_the_room():
+    s = Setup(rx=RingReq(65536, 2, 65536, 2), goodsize=20000)
+    s.w.drv_dump(s.fd, 40, 1000)
+    assert [len(m) for _, m in drain(s)] == [19, 19, 2 + 1]        # 19 * 1016 <= 20000
 
 
 def test_R7_1_small_frames_make_copy_chunks_of_goodsize(s):
