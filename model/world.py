@@ -365,7 +365,7 @@ class World(TaskOps, MemoryOps):
 
     @op
     def ring_cfg(self, fd: int, task: int | None = None) -> Outcome:
-        """R1.8 (patch 0011): the ring geometry netlink_diag reports with
+        """R1.8 (patch 0010): the ring geometry netlink_diag reports with
         NDIAG_SHOW_RING_CFG; a ring not configured is left out (None, D15). Without the
         series no ring can be configured, so both are None."""
         sk = self._file(fd, task).sock
