@@ -49,8 +49,8 @@ def dump(w, sk: Sock) -> int:
     skb = alloc_skb(w, sk.table, sk.portid, sk.portid, size)
     if skb is None:                                     # ring full: overrun already done
         return -errno.ENOBUFS
-    if sk.rx is None and sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:
-        free_skb(w, skb, "dropped:freed")               # R7.2 (6.12.y: after allocation)
+    if skb.ring is None and sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:
+        free_skb(w, skb, "dropped:freed")               # R7.2, D21: COPY chunks too
         return -errno.ENOBUFS
     room = size                                         # R7.1: COPY chunk
     if skb.ring is not None:                            # D18: not the whole frame

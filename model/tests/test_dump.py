@@ -285,3 +285,36 @@ def test_R7_genl_header_check_rejects_stray_flags_and_reserved_bytes(s):
     errs = [ring_msgs(s, i)[0][4][:4] for i in (0, 1)]
     assert errs == [(-errno.EINVAL).to_bytes(4, "little", signed=True)] * 2
     assert not s.w.sock_info(s.fd).dump_running
+
+
+def test_D21_copy_chunks_unread_pause_the_dump_in_poll_and_recv_resumes_it():
+    """D21: COPY chunks (frames too small for a chunk) are charged to rmem; a reader that
+    releases the COPY frames without recv() makes poll() stop continuing the dump once
+    receive memory is above half the buffer, instead of queueing without bound. recv()
+    then continues the dump (R7.3) to NLMSG_DONE."""
+    s = Setup(rx=SMALL)
+    s.w.setsockopt_int(s.fd, 8, 16384, level=1)           # SO_RCVBUF: 32768 after doubling
+    rcvbuf = 32768
+    s.w.drv_dump(s.fd, 3000, 1000, seq=4)
+    peak = 0
+    for _ in range(100):
+        for i in range(4):
+            if s.hdr(i).status == COPY:
+                s.w.write_frame(s.mid, "rx", i, status=UNUSED)
+        s.w.poll(s.fd)
+        peak = max(peak, s.w.sock_info(s.fd).rmem)
+    assert s.w.sock_info(s.fd).dump_running
+    assert peak <= rcvbuf + s.w.truesize(4096)
+    done = False
+    for _ in range(20000):
+        for i in range(4):
+            if s.hdr(i).status != UNUSED:
+                s.w.write_frame(s.mid, "rx", i, status=UNUSED)
+        data = s.w.recvmsg(s.fd).value
+        if data is None:
+            s.w.poll(s.fd)
+            continue
+        if any(m[0] == NLMSG_DONE for m in msgs(data)):
+            done = True
+            break
+    assert done
