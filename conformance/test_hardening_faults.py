@@ -1,0 +1,189 @@
+"""Allocation failures on the ring paths (kernel-only, D18): every message arrives or
+the rule-specified error is raised, never a silent loss.
+
+Each scenario is repeated with the n-th slab allocation of the calling task failing
+(``/proc/thread-self/fail-nth`` with failslab, GFP_KERNEL allocations included), for
+n = 1, 2, ... until the scenario makes fewer than n allocations. Needs the debug
+profile's fault injection (vm/configs/debug.config); elsewhere the tests skip and say so."""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+
+import pytest
+
+from .ringsock import RingSocket
+from .test_subsystems import in_netns
+from .uapi import (
+    NETLINK_ROUTE,
+    NL_MMAP_STATUS_VALID,
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    NLMSG_NOOP,
+    RingReq,
+    nlmsg,
+    nlmsgerr_code,
+    parse_nlmsgs,
+    poll_mask,
+    require_feature,
+    sendto_null,
+    so_error,
+)
+
+pytestmark = pytest.mark.kernel
+
+FAILSLAB = "/sys/kernel/debug/failslab"
+FAIL_NTH = "/proc/thread-self/fail-nth"
+NOMEM = (errno.ENOBUFS, errno.ENOMEM)
+RTM_GETLINK = 18
+MAX_SITES = 200
+
+
+@pytest.fixture(autouse=True)
+def _fault_injection():
+    require_feature()
+    if not (os.path.exists(FAIL_NTH) and os.path.isdir(FAILSLAB)):
+        pytest.skip("NOT TESTED: this kernel has no failslab/fail-nth fault injection "
+                    "(debug profile only)")
+    for knob, value in (("ignore-gfp-wait", "N"), ("verbose", "0")):
+        with open(os.path.join(FAILSLAB, knob), "w") as f:
+            f.write(value)
+
+
+def faulted(n: int, op):
+    """Run ``op()`` with the n-th slab allocation of this thread failing. Returns
+    (injected, result or OSError). The fail-nth file stays open across the op: opening
+    it afterwards would itself allocate and take a pending fault."""
+    fd = os.open(FAIL_NTH, os.O_RDWR)
+    try:
+        os.write(fd, str(n).encode())
+        try:
+            res = op()
+        except OSError as e:
+            res = e
+        left = int(os.pread(fd, 32, 0) or b"0")
+        os.pwrite(fd, b"0", 0)
+    finally:
+        os.close(fd)
+    return left == 0, res
+
+
+def sweep(scenario) -> int:
+    """Call ``scenario(n)`` for n = 1.. until it reports that no fault was injected;
+    returns the number of fault sites covered."""
+    for n in range(1, MAX_SITES):
+        if not scenario(n):
+            assert n > 1, "the scenario made no slab allocation at all"
+            return n - 1
+    raise AssertionError(f"more than {MAX_SITES} fault sites: scenario does not end")
+
+
+def expect_ack(s: RingSocket, seq: int, what: str) -> None:
+    """The ACK for ``seq`` in the ring (VALID or COPY), or ENOBUFS reported on the
+    socket (netlink_ack could not allocate), or an empty VALID frame (a ring skb freed
+    undelivered, R4.15). Nothing at all is a silent loss."""
+    chunk = s.next_chunk(timeout=2)
+    if chunk is None:
+        err = so_error(s.sock)
+        assert err in NOMEM, f"{what}: ACK {seq} silently lost (no frame, SO_ERROR {err})"
+        return
+    if chunk == b"":
+        return
+    msgs = parse_nlmsgs(chunk)
+    assert [(m[1], m[3]) for m in msgs] == [(NLMSG_ERROR, seq)], f"{what}: {msgs}"
+    assert nlmsgerr_code(msgs[0][5]) == 0, f"{what}: {msgs}"
+
+
+def noop(seq: int) -> bytes:
+    return nlmsg(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, seq)
+
+
+def _ack_sites() -> int:
+    def scenario(n: int) -> bool:
+        s = RingSocket(NETLINK_ROUTE, rx=RingReq.simple(4096, 8))
+        try:
+            injected, res = faulted(n, lambda: s.sock.send(noop(n)))
+            if isinstance(res, OSError):
+                assert res.errno in NOMEM, f"fail-nth {n}: send {res}"
+            else:
+                expect_ack(s, n, f"fail-nth {n}")
+            return injected
+        finally:
+            s.close()
+    return sweep(scenario)
+
+
+def test_d18_ack_to_a_ring_under_allocation_failures():
+    """Every allocation of a plain send + ACK into an RX ring fails once in turn
+    (request skb, ring skb, fallback skb, ...): the ACK arrives (VALID or COPY) or the
+    error is raised (send fails, or SO_ERROR ENOBUFS)."""
+    assert in_netns(_ack_sites) >= 2
+
+
+def _tx_sites() -> int:
+    def scenario(n: int) -> bool:
+        s = RingSocket(NETLINK_ROUTE, rx=RingReq.simple(4096, 8), tx=RingReq.simple(4096, 4))
+        try:
+            s.view.tx.put_message(0, noop(n))
+            injected, res = faulted(n, lambda: sendto_null(s.sock))
+            if isinstance(res, OSError):
+                assert res.errno in NOMEM, f"fail-nth {n}: ring send {res}"
+                assert s.view.tx.status(0) == NL_MMAP_STATUS_VALID, \
+                    f"fail-nth {n}: the frame of a failed ring send was consumed"
+                assert sendto_null(s.sock) == 16        # retried without the fault
+            else:
+                assert res == 16, f"fail-nth {n}: ring send returned {res}"
+            expect_ack(s, n, f"fail-nth {n}")
+            return injected
+        finally:
+            s.close()
+    return sweep(scenario)
+
+
+def test_d18_tx_ring_send_under_allocation_failures():
+    """A TX ring send whose allocations fail in turn: either the frame is consumed and
+    the ACK arrives (or its loss is reported), or the send fails with ENOBUFS/ENOMEM and
+    the frame is still VALID, so a retry sends it."""
+    assert in_netns(_tx_sites) >= 2
+
+
+def _dump_sites() -> int:
+    req = nlmsg(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 5, struct.pack("=BBHiII", *[0] * 6))
+
+    def scenario(n: int) -> bool:
+        s = RingSocket(NETLINK_ROUTE, rx=RingReq.simple(4096, 8))
+        try:
+            injected, res = faulted(n, lambda: s.sock.send(req))
+            if isinstance(res, OSError):
+                assert res.errno in NOMEM, f"fail-nth {n}: dump request {res}"
+                return injected
+            for _ in range(50):
+                chunk = s.next_chunk(timeout=1)
+                if chunk is None:
+                    err = so_error(s.sock)
+                    assert err in NOMEM, f"fail-nth {n}: dump stalled silently (SO_ERROR {err})"
+                    return injected
+                msgs = parse_nlmsgs(chunk)
+                if any(m[1] == NLMSG_DONE for m in msgs):
+                    return injected
+                for m in msgs:
+                    if m[1] == NLMSG_ERROR:
+                        assert -nlmsgerr_code(m[5]) in NOMEM, f"fail-nth {n}: {m}"
+                        return injected
+                poll_mask(s.sock, 0)
+            raise AssertionError(f"fail-nth {n}: dump did not end")
+        finally:
+            s.close()
+    return sweep(scenario)
+
+
+def test_d18_dump_request_under_allocation_failures():
+    """An rtnetlink dump into an RX ring whose request/first-chunk allocations fail in
+    turn: the dump completes (NLMSG_DONE) or reports ENOBUFS/ENOMEM (error message or
+    SO_ERROR); it never stalls silently."""
+    assert in_netns(_dump_sites) >= 2
