@@ -7,10 +7,12 @@ SO_MEMINFO's rmem_alloc against the socket's own SO_RCVBUF, not the model."""
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
 from .genl import TestDriver
+from .netsetup import unshare_net
 from .ring import RingView
 from .test_subsystems import in_netns
 from .uapi import (
@@ -20,6 +22,7 @@ from .uapi import (
     NL_MMAP_STATUS_VALID,
     NLMSG_DONE,
     RingReq,
+    fork_call,
     mmap_socket,
     open_netlink,
     parse_nlmsgs,
@@ -105,3 +108,69 @@ def test_d21_copy_dump_chunks_obey_rcvbuf_and_the_dump_finishes():
     make poll() continue the dump without bound: receive memory stays within the socket's
     buffer. Reading afterwards lets the dump run to NLMSG_DONE (no stall)."""
     in_netns(_copy_dump_unread, 200)
+
+
+MAX_NETNS = "/proc/sys/user/max_net_namespaces"
+
+
+def _try_netns() -> int:
+    unshare_net()
+    return 0
+
+
+def _netns_fits() -> bool:
+    """Can one more network namespace be created under the current limit?"""
+    try:
+        fork_call(_try_netns)
+        return True
+    except AssertionError as e:
+        assert "ENOSPC" in str(e) or "No space left" in str(e), e
+        return False
+
+
+def _set_max_netns(n: int) -> None:
+    with open(MAX_NETNS, "w") as f:
+        f.write(str(n))
+
+
+def _held_message_then_exit() -> int:
+    unshare_net()
+    dst = open_netlink(NETLINK_GENERIC)
+    set_ring(dst, False, RingReq.simple(4096, 4))
+    drv = TestDriver()
+    drv.alloc(portid(dst), 100)            # a ring skb that pins dst (and so the netns)
+    return 0                               # exit: every descriptor is closed
+
+
+def test_l5_abandoned_held_message_does_not_keep_its_netns_alive():
+    """L5: a test-driver message held for a ring socket pins that socket, which pins its
+    netns. When the requesting process exits without transmitting or freeing it, the held
+    message must go (with its requester's socket), or every such run leaks a netns.
+    Measured with the netns ucount of root: with the limit set to (live + 2), three such
+    runs in a row only fit if each netns is freed after its process exits."""
+    with open(MAX_NETNS) as f:
+        orig = int(f.read())
+    try:
+        lo, hi = 1, 1 << 12                # smallest limit that admits one more = live + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            _set_max_netns(mid)
+            time.sleep(1.0)                # the probe's own netns is freed asynchronously
+            if _netns_fits():
+                hi = mid
+            else:
+                lo = mid + 1
+        _set_max_netns(lo + 1)
+        for run in range(3):
+            deadline = time.monotonic() + 10
+            while True:                    # netns teardown is asynchronous
+                try:
+                    fork_call(_held_message_then_exit)
+                    break
+                except AssertionError as e:
+                    assert "ENOSPC" in str(e) or "No space left" in str(e), e
+                    assert time.monotonic() < deadline, \
+                        f"run {run}: netns of the earlier runs never freed (leaked)"
+                    time.sleep(0.2)
+    finally:
+        _set_max_netns(orig)
