@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import boot, build, judge, paths, results
+from . import bisect, boot, build, judge, mutants, paths, results
 from .errors import GateError
 
 log = logging.getLogger("vm")
@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--junit", type=Path, metavar="FILE", help="copy the JUnit XML here")
     g.add_argument("--ktap", action="store_true", help="also write (and print) KTAP results")
     g.add_argument("-k", dest="kexpr", metavar="EXPR", help="pytest -k expression")
+    g.add_argument("-x", "--fail-fast", action="store_true",
+                   help="stop the suite at the first failing test (pytest -x)")
     g.add_argument("--diff-steps", type=int, metavar="N",
                    help=f"differential steps in the guest (default {DIFF_STEPS[0]}; "
                    f"{DIFF_STEPS[1]} for the debug profile: KASAN under TCG is much slower)")
@@ -64,6 +66,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("command", nargs=argparse.REMAINDER, help="the command (after --)")
     s = sub.add_parser("shell", help="interactive guest")
     _common(s)
+    mutants.add_parser(sub)
+    bisect.add_parser(sub)
     return ap
 
 
@@ -142,7 +146,8 @@ def diff_steps(args) -> int:
     return args.diff_steps or DIFF_STEPS[args.profile == "debug"]
 
 
-def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[0]) -> str:
+def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[0],
+                 fail_fast: bool = False) -> str:
     """The command the guest runs: pytest on the read-only repo, state in the rw dir."""
     boot_py = ("import sys, hypothesis.configuration as c; c.set_hypothesis_home_dir(sys.argv[1]);"
                " import pytest; sys.exit(pytest.main(sys.argv[2:]))")
@@ -151,6 +156,8 @@ def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[
             "-o", "console_output_style=classic", f"--junitxml={run_dir / 'junit.xml'}"]
     if kexpr:
         argv += ["-k", kexpr]
+    if fail_fast:
+        argv.append("-x")
     return f"NLMMAP_DIFF_STEPS={int(diff_steps)} " + shlex.join(argv)
 
 
@@ -177,7 +184,7 @@ def cmd_gate(args) -> int:
     t_build = time.monotonic() - t0
     prewarm_bytecode(args.kexpr)
     run_dir = boot.new_run_dir(paths.cache_root(), "gate")
-    res = boot.run(bz, guest_pytest(run_dir, args.kexpr, diff_steps(args)),
+    res = boot.run(bz, guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast),
                    cache=paths.cache_root(),
                    accel=args.accel, memory=_memory(args), cpus=args.cpus,
                    silence=args.silence_timeout, total=args.timeout,
@@ -215,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="[%(asctime)s %(name)s] %(message)s", datefmt="%H:%M:%S")
     try:
-        return {"gate": cmd_gate, "build": cmd_build, "run": cmd_run,
-                "shell": cmd_shell}[args.cmd](args)
+        return {"gate": cmd_gate, "build": cmd_build, "run": cmd_run, "shell": cmd_shell,
+                "mutants": mutants.cmd_mutants, "bisect": bisect.cmd_bisect}[args.cmd](args)
     except GateError as e:
         print(e.render(), file=sys.stderr)
         return 2
