@@ -128,6 +128,32 @@ def _save_state(tree: Path, applied: list[series_mod.Patch]) -> None:
     (d / "state.json").write_text(json.dumps({"applied": [p.name for p in applied]}))
 
 
+def _snapshot(tree: Path, rels: set[str]) -> dict[str, tuple[str, int]]:
+    """sha256 and mtime of the files (that exist) among ``rels``."""
+    out = {}
+    for rel in rels:
+        p = tree / rel
+        if p.is_file():
+            out[rel] = (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+    return out
+
+
+def restore_unchanged_mtimes(tree: Path, snap: dict[str, tuple[str, int]]) -> int:
+    """Give files whose content is back to what ``snap`` saw their old mtime, so make
+    rebuilds only what really changed: reverting one series and applying another that
+    differs in one file (a kernel mutant, a bisection prefix) would otherwise touch every
+    file of the series, and include/linux/netlink.h is included nearly everywhere."""
+    n = 0
+    for rel, (digest, mtime) in snap.items():
+        p = tree / rel
+        if p.is_file() and hashlib.sha256(p.read_bytes()).hexdigest() == digest:
+            st = p.stat()
+            if st.st_mtime_ns != mtime:
+                os.utime(p, ns=(st.st_atime_ns, mtime))
+                n += 1
+    return n
+
+
 def default_source(cache: Path, patches: list[series_mod.Patch]) -> Source:
     """The cache-owned Debian tree with exactly ``patches`` applied."""
     deb = ensure_package()
@@ -137,11 +163,13 @@ def default_source(cache: Path, patches: list[series_mod.Patch]) -> Source:
         tree = _unpack(TARBALL, parent)
     applied = _state(tree)
     if series_mod.series_digest(applied) != series_mod.series_digest(patches):
+        snap = _snapshot(tree, {f for p in applied + patches for f in p.files()})
         if applied:
             log.info("source: reverting previously applied series (%d patches)", len(applied))
             if not series_mod.reverse(tree, applied):
                 log.warning("source: could not revert the old series cleanly; re-unpacking")
                 tree = _unpack(TARBALL, parent)
+                snap = {}
             _save_state(tree, [])
         done: list[series_mod.Patch] = []
         try:
@@ -150,6 +178,8 @@ def default_source(cache: Path, patches: list[series_mod.Patch]) -> Source:
                 done.append(p)
         finally:
             _save_state(tree, done)
+            kept = restore_unchanged_mtimes(tree, snap)
+            log.info("source: %d file(s) of the series unchanged, their mtimes kept", kept)
         if patches:
             log.info("source: applied %d patches to %s", len(patches), tree)
     else:

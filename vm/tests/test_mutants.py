@@ -1,13 +1,14 @@
 """Kernel mutants and series variants (no build, no boot): every mutant file parses and
 names its rule, variants are written as the build expects, the score table renders."""
 
+import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from vm import mutants, series, trial
+from vm import mutants, series, source, trial
 
 from .test_series import BASE, make_patch, write_tree
 
@@ -237,3 +238,22 @@ def test_gate_fail_fast_reaches_pytest():
     assert args.fail_fast
     assert " -x" in cli.guest_pytest(Path("/r"), None, 10, args.fail_fast)
     assert " -x" not in cli.guest_pytest(Path("/r"), None, 10)
+
+
+def test_switching_series_keeps_mtimes_of_unchanged_files(two, tmp_path):
+    """The cache tree goes from series + mutant A to series + mutant B by reverting and
+    applying everything; only the file whose content differs may look new to make."""
+    sd, tree, m = two
+    patches = series.read_series(sd)
+    a = trial.insert(patches, m.as_patch())
+    series.apply(tree, a, quiet=True)
+    old = 1_000_000_000 * 10**9
+    for rel in trial.touched(a):
+        os.utime(tree / rel, ns=(old, old))
+    snap = source._snapshot(tree, trial.touched(a))
+    assert series.reverse(tree, a)
+    series.apply(tree, patches, quiet=True)  # "mutant B" = none: af_netlink.c differs
+    kept = source.restore_unchanged_mtimes(tree, snap)
+    assert kept == 1
+    assert (tree / "net/netlink/Kconfig").stat().st_mtime_ns == old
+    assert (tree / "net/netlink/af_netlink.c").stat().st_mtime_ns > old
