@@ -102,13 +102,14 @@ def verify(requests: dict[str, Request], final_text: str) -> list[str]:
 
 
 def fragment_files(profile: str, series_dir: Path, configs_dir: Path) -> list[Path]:
-    """Fragments in merge order: trim, test-infra, the series' *.config, the profile."""
+    """Fragments in merge order: trim, test-infra, the series' *.config, the profile's
+    own fragment (``<profile>.config``, required for every profile but fast)."""
     files = [configs_dir / "trim.config", configs_dir / "test-infra.config"]
     files += sorted(series_dir.glob("*.config"))
-    if profile != "fast":
-        prof = configs_dir / f"{profile}.config"
-        if not prof.exists():
-            from .errors import GateError
-            raise GateError(f"unknown profile {profile!r}: {prof} does not exist")
+    prof = configs_dir / f"{profile}.config"
+    if prof.exists():
         files.append(prof)
+    elif profile != "fast":
+        from .errors import GateError
+        raise GateError(f"unknown profile {profile!r}: {prof} does not exist")
     return files
