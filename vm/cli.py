@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import bisect, boot, build, judge, mutants, paths, results
+from . import bisect, boot, build, judge, kselftest, mutants, paths, results
 from .errors import GateError
 
 log = logging.getLogger("vm")
@@ -57,6 +57,12 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--diff-steps", type=int, metavar="N",
                    help=f"differential steps in the guest (default {DIFF_STEPS[0]}; "
                    f"{DIFF_STEPS[1]} for the debug profile: KASAN under TCG is much slower)")
+    g.add_argument("--no-kselftest", action="store_true",
+                   help=f"do not run the series' kselftest ({kselftest.TARGET}) after the suite")
+    g.add_argument("--kselftest-tree", type=Path, metavar="DIR",
+                   help="build the kselftest from this kernel tree (default: the tree the "
+                   "kernel was built from; skipped if it has no tools/testing/selftests/"
+                   f"{kselftest.TARGET})")
     b = sub.add_parser("build", help="source -> series -> config -> build (cached)")
     _common(b, boots=False)
     b.add_argument("--config-only", action="store_true",
@@ -184,8 +190,12 @@ def cmd_gate(args) -> int:
     t_build = time.monotonic() - t0
     prewarm_bytecode(args.kexpr)
     run_dir = boot.new_run_dir(paths.cache_root(), "gate")
-    res = boot.run(bz, guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast),
-                   cache=paths.cache_root(),
+    command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast)
+    ks_dir = None if args.no_kselftest else kselftest.prepare(
+        args.kselftest_tree or kselftest.tree_of(bz, args.kernel_dir), run_dir)
+    if ks_dir is not None:
+        command = kselftest.guest_command(command, ks_dir, run_dir)
+    res = boot.run(bz, command, cache=paths.cache_root(),
                    accel=args.accel, memory=_memory(args), cpus=args.cpus,
                    silence=args.silence_timeout, total=args.timeout,
                    echo=not args.quiet_console, run_dir=run_dir, label="gate",
@@ -196,12 +206,16 @@ def cmd_gate(args) -> int:
         args.junit.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(junit, args.junit)
         junit = args.junit
+    ks_res = kselftest.collect(run_dir) if ks_dir is not None else None
     if args.ktap and parsed is not None:
         ktap = junit.with_suffix(".ktap")
-        ktap.write_text(results.to_ktap(parsed))
+        ktap.write_text(results.to_ktap(parsed) if ks_res is None else
+                        kselftest.ktap([("nlmmap_conformance", parsed), (kselftest.SUITE, ks_res)]))
         print(ktap.read_text(), end="")
         log.info("gate: KTAP written to %s", ktap)
     verdict = judge.judge_tests(res, junit, parsed)
+    if ks_res is not None:
+        verdict = kselftest.judge(verdict, ks_res, run_dir)
     for repro in sorted(run_dir.glob("nlmmap-repro-*.json")):
         verdict.details.append(f"reproducer: {repro}\n  replay: python -m vm run -- python -m "
                                f"conformance replay {repro} --backend kernel")

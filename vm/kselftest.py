@@ -1,0 +1,176 @@
+"""The series' own kselftest (tools/testing/selftests/net/netlink_mmap) as a gate suite.
+
+* :func:`prepare` builds it on the host from the kernel tree the gate built (headers +
+  ``make -C tools/testing/selftests TARGETS=net/netlink_mmap install``) into the run
+  directory, which the guest can read.  A tree without the selftest (a series without the
+  patch that adds it) gives ``None``: the gate then runs without this suite and says so.
+* :func:`guest_command` appends ``run_kselftest.sh -t net/netlink_mmap:netlink_mmap`` to
+  the guest command, keeping the exit status of the command before it (pytest's).
+* :func:`parse` reads the KTAP/TAP the runner (or the test binary itself) prints into
+  :class:`vm.results.Results`; :func:`judge` folds it into the verdict and :func:`ktap`
+  adds it to the gate's KTAP as a second suite.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+from . import cache, paths
+from .judge import Verdict
+from .results import Case, Results, to_ktap
+
+log = logging.getLogger(__name__)
+
+TARGET = "net/netlink_mmap"
+TEST = f"{TARGET}:netlink_mmap"
+SUITE = "kselftest_net_netlink_mmap"
+OUTPUT = "kselftest.txt"  # in the run directory, written by the guest
+SOURCE = Path("tools/testing/selftests") / TARGET
+
+
+def tree_of(bzimage: Path, kernel_dir: Path | None) -> Path | None:
+    """The kernel tree a bzImage was built from: ``--kernel-dir``, else the cache entry's."""
+    if kernel_dir is not None:
+        return kernel_dir.resolve()
+    try:
+        tree = json.loads((bzimage.parent / cache.MANIFEST).read_text()).get("tree")
+    except (OSError, ValueError):
+        return None
+    return Path(tree) if tree else None
+
+
+def prepare(tree: Path | None, run_dir: Path) -> Path | None:
+    """Build and install the selftest into ``run_dir/kselftest``; return the install dir,
+    or None (logged) when the tree does not carry it."""
+    if tree is None or not (tree / SOURCE / "Makefile").exists():
+        log.warning("kselftest: %s has no %s (series without the selftest patch?): "
+                    "running without the kselftest suite", tree or "no known kernel tree",
+                    SOURCE)
+        return None
+    dest = run_dir / "kselftest"
+    logfile = run_dir / "kselftest-build.log"
+    env = paths.tool_env()
+    env.pop("MAKEFLAGS", None)
+    steps = [["make", "-C", str(tree), "headers"],
+             ["make", "-C", str(tree / "tools/testing/selftests"), f"TARGETS={TARGET}",
+              "install", f"INSTALL_PATH={dest}"]]
+    # the headers are installed into the tree: not while a kernel build runs there
+    with cache.locked(paths.cache_root() / "build.lock", "kselftest build"), \
+            logfile.open("w") as out:
+        for argv in steps:
+            out.write(f"$ {shlex.join(argv)}\n")
+            out.flush()
+            r = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+            if r.returncode != 0:
+                from .errors import BuildFailed
+                raise BuildFailed(f"building the kselftest {TARGET} failed "
+                                  f"(exit {r.returncode})", str(logfile))
+    log.info("kselftest: %s built from %s into %s", TARGET, tree, dest)
+    return dest
+
+
+def guest_command(command: str, install_dir: Path, run_dir: Path) -> str:
+    """``command``, then the kselftest with its output in the run dir; the exit status is
+    still ``command``'s (the kselftest is judged from its output)."""
+    runner = shlex.quote(str(install_dir / "run_kselftest.sh"))
+    out = shlex.quote(str(run_dir / OUTPUT))
+    return (f"{command}\nrc=$?\necho 'NLMMAP-KSELFTEST: start'\n"
+            f"{runner} -t {TEST} 2>&1 | tee {out}\n"
+            f"echo 'NLMMAP-KSELFTEST: done'\nexit $rc")
+
+
+_RESULT = re.compile(r"^(not ok|ok) (\d+) (.*?)(?:\s+# (\S+)\s*(.*))?$")
+_RUNNER = re.compile(r"^(not ok|ok) \d+ selftests: (\S+) (\S+)(?:\s+# (.*))?$")
+
+
+def parse(text: str) -> Results:
+    """Cases from the harness's TAP, nested in run_kselftest.sh output or not.
+
+    Directives: ``# SKIP`` -> skipped, ``# XFAIL`` -> passed, ``# TIMEOUT`` and a plan
+    that was not finished -> error.  Diagnostic lines of a failing case become its message.
+    """
+    lines = text.splitlines()
+    runner = [m for m in map(_RUNNER.match, lines) if m]
+    if runner:  # the test's own output is the runner's "# "-prefixed lines
+        lines = [x[2:] for x in lines if x.startswith("# ")]
+    res = Results()
+    plan = None
+    diag: list[str] = []
+    for line in lines:
+        if plan is None and re.match(r"^1\.\.(\d+)$", line):
+            plan = int(line[3:])
+            continue
+        m = _RESULT.match(line)
+        if m:
+            word, _, name, directive, reason = m.groups()
+            directive = (directive or "").upper()
+            if directive == "SKIP":
+                outcome, message = "skipped", reason or ""
+            elif word == "ok":
+                outcome, message = "passed", ""
+            else:
+                outcome = "error" if directive == "TIMEOUT" else "failed"
+                message = "\n".join(d for d in diag if not d.startswith(("RUN ", "FAIL ")))
+            res.cases.append(Case(name.strip(), "kselftest", outcome, message))
+            diag = []
+            continue
+        if line.startswith("# "):
+            d = line[2:].strip()
+            if d.startswith("RUN "):
+                diag = []
+            elif d:
+                diag.append(d)
+    if plan is not None and len(res.cases) < plan:
+        why = "; ".join(f"runner: {m.group(4)}" for m in runner if m.group(4)) or \
+            "the test binary stopped early"
+        res.cases.append(Case("netlink_mmap", "kselftest", "error",
+                              f"{plan - len(res.cases)} of {plan} planned tests did not "
+                              f"report ({why})"))
+    elif plan is None:
+        first = next((m.group(0) for m in runner), "no TAP output")
+        res.cases.append(Case("netlink_mmap", "kselftest", "error",
+                              f"no test plan from the kselftest: {first}"))
+    return res
+
+
+def collect(run_dir: Path) -> Results:
+    out = run_dir / OUTPUT
+    if not out.exists():
+        return Results([Case("netlink_mmap", "kselftest", "error",
+                             f"the guest left no kselftest output ({out})")])
+    return parse(out.read_text(errors="replace"))
+
+
+def judge(verdict: Verdict, res: Results, run_dir: Path) -> Verdict:
+    """The gate's verdict with the kselftest suite folded in."""
+    where = f"kselftest output: {run_dir / OUTPUT}"
+    if res.ok:
+        verdict.details.append(f"kselftest {TARGET}: {res.summary()}")
+        verdict.details.append(where)
+        return verdict
+    failed = [f"    {c.name}: {c.message.splitlines()[0] if c.message else c.outcome}"
+              for c in res.cases if c.outcome in ("failed", "error")]
+    details = [*failed[:30], where]
+    if not verdict.ok:
+        verdict.details += [f"also: kselftest {TARGET} failed: {res.summary()}", *details]
+        return verdict
+    return Verdict(False, f"kselftest {TARGET} failed in the guest: {res.summary()}",
+                   details + verdict.details)
+
+
+def ktap(suites: list[tuple[str, Results]]) -> str:
+    """KTAP v1 with one nested suite per entry (each as :func:`vm.results.to_ktap` writes
+    it)."""
+    out = ["KTAP version 1", f"1..{len(suites)}"]
+    for i, (name, res) in enumerate(suites, 1):
+        body = to_ktap(res, suite=name).splitlines()
+        out += body[2:-1]
+        last = body[-1]
+        word = "not ok" if last.startswith("not ok") else "ok"
+        out.append(f"{word} {i} {name}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,128 @@
+import json
+
+from vm import kselftest
+from vm.judge import Verdict
+from vm.results import Case, Results
+
+# run_kselftest.sh output (shape of a real run, trimmed): the harness's TAP nested
+# under the runner's "# " prefix
+RUNNER = """\
+TAP version 13
+1..1
+# timeout set to 600
+# selftests: net/netlink_mmap: netlink_mmap
+# TAP version 13
+# 1..4
+# # Starting 4 tests from 2 test cases.
+# #  RUN           global.feature_present ...
+# #            OK  global.feature_present
+# ok 1 global.feature_present
+# #  RUN           ring.frame4k_x4.copy_frames ...
+# # netlink_mmap.c:166:copy_frames:feature absent: no memory mapped netlink
+# # netlink_mmap.c:168:copy_frames:Expected 0 (0) == ret (-92)
+# # copy_frames: Test terminated by assertion
+# #          FAIL  ring.frame4k_x4.copy_frames
+# not ok 2 ring.frame4k_x4.copy_frames
+# #  RUN           ring.frame4k_x4.nfqueue_verdicts ...
+# #      SKIP      nft (nftables) is not installed
+# #            OK  ring.frame4k_x4.nfqueue_verdicts
+# ok 3 ring.frame4k_x4.nfqueue_verdicts # SKIP nft (nftables) is not installed
+# #  RUN           ring.frame4k_x4.skip_frames ...
+# ok 4 ring.frame4k_x4.skip_frames # XFAIL known
+# # FAILED: 3 / 4 tests passed.
+# # Totals: pass:1 fail:1 xfail:1 xpass:0 skip:1 error:0
+not ok 1 selftests: net/netlink_mmap: netlink_mmap # exit=1
+"""
+
+
+def test_parse_runner_output():
+    r = kselftest.parse(RUNNER)
+    assert [(c.name, c.outcome) for c in r.cases] == [
+        ("global.feature_present", "passed"),
+        ("ring.frame4k_x4.copy_frames", "failed"),
+        ("ring.frame4k_x4.nfqueue_verdicts", "skipped"),
+        ("ring.frame4k_x4.skip_frames", "passed"),
+    ]
+    failed = r.cases[1].message.splitlines()
+    assert failed[0].endswith("feature absent: no memory mapped netlink")
+    assert failed[-1] == "copy_frames: Test terminated by assertion"
+    assert r.cases[2].message == "nft (nftables) is not installed"
+    assert not r.ok and r.summary() == "2 passed, 1 failed, 1 skipped"
+
+
+def test_parse_binary_output_without_runner():
+    direct = "\n".join(x[2:] for x in RUNNER.splitlines() if x.startswith("# "))
+    assert [c.outcome for c in kselftest.parse(direct).cases] == \
+        [c.outcome for c in kselftest.parse(RUNNER).cases]
+
+
+def test_runner_timeout_with_unfinished_plan_is_an_error():
+    text = RUNNER.split("# #  RUN           ring.frame4k_x4.skip_frames")[0] + \
+        "not ok 1 selftests: net/netlink_mmap: netlink_mmap # TIMEOUT 600 seconds\n"
+    r = kselftest.parse(text)
+    last = r.cases[-1]
+    assert last.outcome == "error" and "1 of 4 planned tests did not report" in last.message
+    assert "runner: TIMEOUT 600 seconds" in last.message
+
+
+def test_no_plan_is_an_error():
+    r = kselftest.parse("TAP version 13\n1..1\n# selftests: net/netlink_mmap: netlink_mmap\n"
+                        "# Warning: file netlink_mmap is missing!\n"
+                        "not ok 1 selftests: net/netlink_mmap: netlink_mmap\n")
+    assert [c.outcome for c in r.cases] == ["error"] and not r.ok
+
+
+def test_all_passed_is_ok():
+    text = RUNNER.replace("# not ok 2 ring.frame4k_x4.copy_frames",
+                          "# ok 2 ring.frame4k_x4.copy_frames")
+    assert kselftest.parse(text).ok
+
+
+def test_collect_without_output(tmp_path):
+    r = kselftest.collect(tmp_path)
+    assert r.cases[0].outcome == "error" and "no kselftest output" in r.cases[0].message
+
+
+def test_guest_command_keeps_the_first_status(tmp_path):
+    cmd = kselftest.guest_command("pytest x", tmp_path / "ks", tmp_path)
+    lines = cmd.splitlines()
+    assert lines[0] == "pytest x" and lines[1] == "rc=$?" and lines[-1] == "exit $rc"
+    assert f"run_kselftest.sh -t {kselftest.TEST} 2>&1 | tee " in cmd
+
+
+def test_tree_of(tmp_path):
+    (tmp_path / "MANIFEST").write_text(json.dumps({"tree": "/src/linux"}))
+    assert kselftest.tree_of(tmp_path / "bzImage", None).as_posix() == "/src/linux"
+    assert kselftest.tree_of(tmp_path / "bzImage", tmp_path) == tmp_path.resolve()
+    assert kselftest.tree_of(tmp_path / "none" / "bzImage", None) is None
+
+
+def test_prepare_without_the_selftest_is_none(tmp_path):
+    assert kselftest.prepare(tmp_path, tmp_path) is None
+    assert kselftest.prepare(None, tmp_path) is None
+
+
+def _results(*outcomes):
+    return Results([Case(f"t{i}", "kselftest", o, "why" if o == "failed" else "")
+                    for i, o in enumerate(outcomes)])
+
+
+def test_judge(tmp_path):
+    ok = kselftest.judge(Verdict(True, "3 passed; console clean"), _results("passed"), tmp_path)
+    assert ok.ok and "kselftest net/netlink_mmap: 1 passed" in ok.details
+    bad = kselftest.judge(Verdict(True, "3 passed; console clean"),
+                          _results("passed", "failed"), tmp_path)
+    assert not bad.ok and bad.headline.startswith("kselftest net/netlink_mmap failed")
+    assert "    t1: why" in bad.details
+    already = kselftest.judge(Verdict(False, "splat"), _results("failed"), tmp_path)
+    assert already.headline == "splat" and not already.ok
+
+
+def test_ktap_two_suites():
+    k = kselftest.ktap([("nlmmap_conformance", _results("passed", "skipped")),
+                        (kselftest.SUITE, _results("passed", "failed"))]).splitlines()
+    assert k[:2] == ["KTAP version 1", "1..2"]
+    assert "ok 1 nlmmap_conformance" in k
+    assert k[-1] == f"not ok 2 {kselftest.SUITE}"
+    assert k.count("    KTAP version 1") == 2
+    assert f"    # Subtest: {kselftest.SUITE}" in k
