@@ -3,8 +3,8 @@ the rule-specified error is raised, never a silent loss.
 
 Each scenario is repeated with the n-th slab allocation of the calling task failing
 (``/proc/thread-self/fail-nth`` with failslab, GFP_KERNEL allocations included), for
-n = 1, 2, ... until the scenario makes fewer than n allocations. Needs the debug
-profile's fault injection (vm/configs/debug.config); elsewhere the tests skip and say so."""
+n = 1, 2, ... until the scenario makes fewer than n allocations. Needs fault injection
+(the fast profile has it: vm/configs/fast.config); elsewhere the tests skip and say so."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _fault_injection():
     require_feature()
     if not (os.path.exists(FAIL_NTH) and os.path.isdir(FAILSLAB)):
         pytest.skip("NOT TESTED: this kernel has no failslab/fail-nth fault injection "
-                    "(debug profile only)")
+                    "(the fast profile has it: vm/configs/fast.config)")
     for knob, value in (("ignore-gfp-wait", "N"), ("verbose", "0")):
         with open(os.path.join(FAILSLAB, knob), "w") as f:
             f.write(value)
