@@ -88,12 +88,12 @@ def _copy_dump_unread(rounds: int) -> int:
     assert peak <= rcvbuf + SLACK, f"rmem reached {peak} with rcvbuf {rcvbuf}"
     done = False
     for _ in range(20000):                 # now read: the dump must still finish
+        for i in range(rx.frame_nr):       # keep the ring free: a full ring overruns
+            if view.status(i) in (NL_MMAP_STATUS_COPY, NL_MMAP_STATUS_VALID):
+                view.set_status(i, NL_MMAP_STATUS_UNUSED)
         data = recv_nowait(s)
         if data is None:
             poll_mask(s, 50)
-            for i in range(rx.frame_nr):
-                if view.status(i) != NL_MMAP_STATUS_UNUSED:
-                    view.set_status(i, NL_MMAP_STATUS_UNUSED)
             continue
         if any(m[1] == NLMSG_DONE for m in parse_nlmsgs(data)):
             done = True
