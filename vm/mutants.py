@@ -256,7 +256,9 @@ def cmd_mutants(args) -> int:
     if args.dry_run:
         return dry_run(args, todo, skipped)
     run_dir = boot.new_run_dir(paths.cache_root(), "mutants")
+    patches = series.read_series(args.series_dir)
     meta = {"series_dir": str(args.series_dir), "profile": args.profile,
+            "series": [p.name for p in patches], "series_sha256": series.series_digest(patches),
             "started": time.strftime("%Y-%m-%d %H:%M:%S"), "gate_args": _gate_args(args)}
     log.info("mutants: %d to run, %d not run (other profile); results in %s", len(todo),
              len(skipped), run_dir)
