@@ -21,6 +21,7 @@ import subprocess
 from pathlib import Path
 
 from . import cache, paths
+from .errors import BuildFailed
 from .judge import Verdict
 from .results import Case, Results, to_ktap
 
@@ -44,6 +45,34 @@ def tree_of(bzimage: Path, kernel_dir: Path | None) -> Path | None:
     return Path(tree) if tree else None
 
 
+def headers_current(tree: Path) -> bool:
+    """True if ``make headers`` has installed every UAPI header of the tree as it is now
+    (usr/include exists and no source header is newer than its installed copy)."""
+    out = tree / "usr" / "include"
+    if not (out / "linux" / "netlink.h").exists():
+        return False
+    for src_root in (tree / "include" / "uapi", tree / "arch" / "x86" / "include" / "uapi"):
+        for src in src_root.rglob("*.h"):
+            dst = out / src.relative_to(src_root)
+            try:
+                if dst.stat().st_mtime < src.stat().st_mtime:
+                    return False
+            except FileNotFoundError:
+                return False
+    return True
+
+
+def _make(argv: list[str], out, logfile: Path) -> None:
+    env = paths.tool_env()
+    env.pop("MAKEFLAGS", None)
+    out.write(f"$ {shlex.join(argv)}\n")
+    out.flush()
+    r = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+    if r.returncode != 0:
+        raise BuildFailed(f"building the kselftest {TARGET} failed: {shlex.join(argv[:3])} "
+                          f"exited {r.returncode}", str(logfile))
+
+
 def prepare(tree: Path | None, run_dir: Path) -> Path | None:
     """Build and install the selftest into ``run_dir/kselftest``; return the install dir,
     or None (logged) when the tree does not carry it."""
@@ -54,22 +83,15 @@ def prepare(tree: Path | None, run_dir: Path) -> Path | None:
         return None
     dest = run_dir / "kselftest"
     logfile = run_dir / "kselftest-build.log"
-    env = paths.tool_env()
-    env.pop("MAKEFLAGS", None)
-    steps = [["make", "-C", str(tree), "headers"],
-             ["make", "-C", str(tree / "tools/testing/selftests"), f"TARGETS={TARGET}",
-              "install", f"INSTALL_PATH={dest}"]]
-    # the headers are installed into the tree: not while a kernel build runs there
-    with cache.locked(paths.cache_root() / "build.lock", "kselftest build"), \
-            logfile.open("w") as out:
-        for argv in steps:
-            out.write(f"$ {shlex.join(argv)}\n")
-            out.flush()
-            r = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
-            if r.returncode != 0:
-                from .errors import BuildFailed
-                raise BuildFailed(f"building the kselftest {TARGET} failed "
-                                  f"(exit {r.returncode})", str(logfile))
+    with logfile.open("w") as out:
+        if headers_current(tree):
+            out.write(f"{tree / 'usr/include'} is up to date: no make headers\n")
+        else:
+            # headers are installed into the tree: not while a kernel build runs there
+            with cache.locked(paths.cache_root() / "build.lock", "kselftest headers"):
+                _make(["make", "-C", str(tree), "headers"], out, logfile)
+        _make(["make", "-C", str(tree / "tools/testing/selftests"), f"TARGETS={TARGET}",
+               "install", f"INSTALL_PATH={dest}"], out, logfile)
     log.info("kselftest: %s built from %s into %s", TARGET, tree, dest)
     return dest
 

@@ -126,3 +126,20 @@ def test_ktap_two_suites():
     assert k[-1] == f"not ok 2 {kselftest.SUITE}"
     assert k.count("    KTAP version 1") == 2
     assert f"    # Subtest: {kselftest.SUITE}" in k
+
+
+def test_headers_current(tmp_path):
+    import os
+
+    src = tmp_path / "include/uapi/linux/netlink.h"
+    dst = tmp_path / "usr/include/linux/netlink.h"
+    src.parent.mkdir(parents=True)
+    src.write_text("x")
+    assert not kselftest.headers_current(tmp_path)  # never installed
+    dst.parent.mkdir(parents=True)
+    dst.write_text("x")
+    os.utime(src, (100, 100))
+    os.utime(dst, (200, 200))
+    assert kselftest.headers_current(tmp_path)
+    os.utime(src, (300, 300))  # the series changed a UAPI header since
+    assert not kselftest.headers_current(tmp_path)
