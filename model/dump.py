@@ -46,15 +46,15 @@ def dump(w, sk: Sock) -> int:
     """netlink_dump: produce one chunk. Returns 0 or a negative errno (R7.5)."""
     d = sk.dump
     size = alloc_size(w, sk)
+    if sk.rx is not None:                               # D18: up to the frame, capped
+        size = max(size, min(sk.rx.payload_max, RING_DUMP_MAX))
     skb = alloc_skb(w, sk.table, sk.portid, sk.portid, size)
     if skb is None:                                     # ring full: overrun already done
         return -errno.ENOBUFS
     if skb.ring is None and sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:
         free_skb(w, skb, "dropped:freed")               # R7.2, D21: COPY chunks too
         return -errno.ENOBUFS
-    room = size                                         # R7.1: COPY chunk
-    if skb.ring is not None:                            # D18: not the whole frame
-        room = min(skb.ring.payload_max, max(size, RING_DUMP_MAX))
+    room = size                                         # R7.1, D18
     parts = []
     used = 0
     if d.done_errno is None:
