@@ -45,6 +45,8 @@ def ring_send(w, task: Task, sk: Sock, file, dst_portid: int, dst_group: int,
         n = ring.nm_len(i)
         if n > ring.payload_max:                           # R5.2: frame stays VALID
             return -errno.EINVAL
+        if n == 0:                                         # D20: as sendmsg(), stays VALID
+            return -errno.ENODATA
         off = ring.offset(i) + 24
         data = bytes(ring.mem[off:off + n])
         w.emit("tx", sk.portid, "copy", reason, i, n)

@@ -253,3 +253,15 @@ def test_R5_3_D16_concurrent_reader_never_sees_a_TX_frame_RESERVED():
     put(u, 0, b"x")
     _, seen = u.w.during(u.mid, "tx", 0, "sendmsg", u.fd, None, (77, 0))
     assert seen == {VALID, UNUSED}
+
+
+def test_D20_empty_tx_frame_is_enodata_and_stays_valid():
+    """D20: nm_len 0 fails the ring send with ENODATA (as an empty sendmsg() does); the
+    frame stays VALID; the frame consumed before it in the same call was processed."""
+    s = txs()
+    put(s, 0)
+    put(s, 1, b"", nm_len=0)
+    o = s.w.sendmsg(s.fd, None)
+    assert o.err == errno.ENODATA
+    assert s.st("tx")[:2] == [UNUSED, VALID]
+    assert tx_events(o)[0][:2] == ("copy", "exclusive")
