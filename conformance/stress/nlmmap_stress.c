@@ -1046,7 +1046,7 @@ static void consume_slot_rx(struct wctx *w, struct slot *s, struct map *m, int w
 
 /* sendto(fd, NULL, 0, flags, dst): a ring send (or ENODATA without a TX ring) */
 static long ring_send(struct wctx *w, int fd, int proto, uint32_t portid, int groups,
-		      int flags, int maybe_no_ring, const char *via)
+		      int flags, const char *via)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	int user = proto == NETLINK_USERSOCK, e;
@@ -1068,7 +1068,6 @@ static long ring_send(struct wctx *w, int fd, int proto, uint32_t portid, int gr
 	/* without a TX ring it is an empty send; with one, a VALID frame with
 	 * nm_len 0 at the head (D20) -- the frame rewriters make those
 	 */
-	(void)maybe_no_ring;
 	allowed |= A_ENODATA;
 	check_res(w, allowed, r, e, "sendto(%s fd %d, NULL, 0, %s, {pid %u groups %#x}) [%s]",
 		  proto_name(proto), fd, (flags & MSG_DONTWAIT) ? "MSG_DONTWAIT" : "0",
@@ -1089,7 +1088,7 @@ static long slot_send(struct wctx *w, struct slot *s, int fd, int flags, const c
 	txcfg = s->tx.bn != 0;
 	gen = s->gen;
 	pthread_mutex_unlock(&s->cfg_mu);
-	r = ring_send(w, fd, s->proto, s->portid, s->groups, flags, 2, via);
+	r = ring_send(w, fd, s->proto, s->portid, s->groups, flags, via);
 	pthread_mutex_lock(&s->cfg_mu);
 	gen2 = s->gen;
 	pthread_mutex_unlock(&s->cfg_mu);
@@ -1723,7 +1722,7 @@ static void op_fork(struct wctx *w, struct slot *s)
 			    now_ns() > end + 50000000LL)
 				break;
 			ring_send(w, s->fd, s->proto, s->portid, s->groups,
-				  coin(w, 50) ? MSG_DONTWAIT : 0, 0, "ring send, a fork child "
+				  coin(w, 50) ? MSG_DONTWAIT : 0, "ring send, a fork child "
 				  "holds the only mapping");
 			stat_add(S_EXCL_SENDS, 1);
 			if (coin(w, 50))
@@ -1923,7 +1922,7 @@ static void op_scm(struct wctx *w, struct slot *s)
 			memcpy(&fd, CMSG_DATA(c), sizeof(int));
 		if (fd < 0)
 			_exit(3);
-		ring_send(w, fd, s->proto, s->portid, s->groups, MSG_DONTWAIT, 1,
+		ring_send(w, fd, s->proto, s->portid, s->groups, MSG_DONTWAIT,
 			  "ring send through a descriptor received with SCM_RIGHTS");
 		r = setsockopt(fd, SOL_NETLINK, NLMM_RX_RING, &geos[NVALID].r, sizeof(geos[0].r));
 		check_res(w, A_EINVAL | A_EBUSY, r, errno, "setsockopt(received fd %d, "
@@ -1935,7 +1934,7 @@ static void op_scm(struct wctx *w, struct slot *s)
 			check_res(w, A_OK | A_EINVAL | A_ENOMEM, a == MAP_FAILED ? -1 : 0, errno,
 				  "mmap(received fd %d, %zu)", fd, total);
 			if (a != MAP_FAILED) {
-				ring_send(w, fd, s->proto, s->portid, s->groups, MSG_DONTWAIT, 1,
+				ring_send(w, fd, s->proto, s->portid, s->groups, MSG_DONTWAIT,
 					  "ring send while the SCM_RIGHTS child maps the rings");
 				sleep_us(1000 * rnd(w, 20));
 				r = munmap(a, total);
