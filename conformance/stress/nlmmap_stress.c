@@ -778,7 +778,8 @@ static int geo_valid(const struct nlmm_req *r)
 		return 0;
 	if (r->bs / r->fs == 0)
 		return 0;
-	return (uint32_t)((r->bs / r->fs) * r->bn) == r->fn && r->fn != 0;
+	/* D22: the product must not wrap in 32 bits */
+	return (uint64_t)(r->bs / r->fs) * r->bn == r->fn;
 }
 
 /* setsockopt(NETLINK_{RX,TX}_RING) through fd (the slot's or a dup); caller holds life */
