@@ -221,7 +221,9 @@ def cmd_bisect(args) -> int:
     names = [p.name for p in entries]
     bad = len(entries) if args.bad is None else args.bad
     run_dir = boot.new_run_dir(paths.cache_root(), "bisect")
-    gate_args = args.gate_args[1:] if args.gate_args[:1] == ["--"] else list(args.gate_args)
+    # only the test decides: the series' kselftest (a second gate suite) is left out
+    gate_args = ["--no-kselftest",
+                 *(args.gate_args[1:] if args.gate_args[:1] == ["--"] else args.gate_args)]
     log.info("bisect: %r over %d entries of %s%s, good %d, bad %d; results in %s", args.test,
              len(entries), args.series_dir, f" + {args.mutant}" if args.mutant else "",
              args.good, bad, run_dir)
