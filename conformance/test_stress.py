@@ -2,7 +2,10 @@
 
 Compiles ``conformance/stress/nlmmap_stress.c`` into pytest's tmp_path and runs it for
 ``NLMMAP_STRESS_SECONDS`` (default 30) with seed ``NLMMAP_STRESS_SEED`` (default: the
-current time, printed). Threads and worker processes race ring setup/teardown, mmap,
+current time, printed); with ``NLMMAP_STRESS_CHECKS`` = N it runs until N outcomes were
+checked, the seconds being the upper bound, and fails if the bound came first (the debug
+gate sets 100,000: vm/cli.py ``STRESS``).
+Threads and worker processes race ring setup/teardown, mmap,
 sends with TX frames rewritten underneath, fork/dup/SCM_RIGHTS/process_vm_writev
 writers, SIOCGIFCONF and netns churn; every outcome is checked against its allowed set
 and every ACK/frame against the kernel's own invariants (conformance/stress/README.md).
@@ -27,8 +30,9 @@ from .uapi import FeatureAbsent
 pytestmark = pytest.mark.kernel
 
 SRC = Path(__file__).parent / "stress" / "nlmmap_stress.c"
-SUMMARY = re.compile(r"^stress: ops=(\d+) failures=(\d+) interleavings=(\d+) "
-                     r"seconds=(\d+) seed=(\d+)$", re.M)
+SUMMARY = re.compile(r"^stress: ops=(?P<ops>\d+) checks=(?P<checks>\d+) failures=(?P<failures>\d+) "
+                     r"interleavings=(?P<pairs>\d+) seconds=(?P<seconds>\d+) seed=(?P<seed>\d+)$",
+                     re.M)
 # Measured on the debug (KASAN + lockdep) kernel under TCG, the slowest place it runs;
 # a run far below this did not stress anything (stuck workers, everything skipped).
 OPS_PER_SECOND_FLOOR = 5
@@ -125,6 +129,7 @@ def _kill(p: subprocess.Popen) -> bool:
 
 def test_stress_mmap_netlink(tmp_path, capsys):
     seconds = int(os.environ.get("NLMMAP_STRESS_SECONDS", "30"))
+    target = int(os.environ.get("NLMMAP_STRESS_CHECKS", "0"))
     seed = int(os.environ.get("NLMMAP_STRESS_SEED", str(int(time.time()))))
     threads = os.environ.get("NLMMAP_STRESS_THREADS", "4")
     procs = os.environ.get("NLMMAP_STRESS_PROCS", "2")
@@ -135,11 +140,12 @@ def test_stress_mmap_netlink(tmp_path, capsys):
 
     exe = _compile(tmp_path, echo)
 
-    echo(f"test_stress: seed {seed}, {seconds} s (NLMMAP_STRESS_SEED={seed} "
-         f"NLMMAP_STRESS_SECONDS={seconds} reproduces the choices, not the timing)")
-    rc, out = _run([str(exe), "--seconds", str(seconds), "--seed", str(seed),
-                    "--threads", threads, "--procs", procs], seconds + GRACE, echo,
-                    "nlmmap_stress")
+    echo(f"test_stress: seed {seed}, {seconds} s, {target or 'no'} checks target "
+         f"(NLMMAP_STRESS_SEED={seed} NLMMAP_STRESS_SECONDS={seconds} "
+         f"NLMMAP_STRESS_CHECKS={target} reproduces the choices, not the timing)")
+    rc, out = _run([str(exe), "--seconds", str(seconds), "--checks", str(target),
+                    "--seed", str(seed), "--threads", threads, "--procs", procs],
+                   seconds + GRACE, echo, "nlmmap_stress")
     absent = [x for x in out.splitlines() if x.startswith("stress: feature absent")]
     if absent:
         raise FeatureAbsent(absent[0].removeprefix("stress: "))
@@ -150,6 +156,9 @@ def test_stress_mmap_netlink(tmp_path, capsys):
     how = "did not exit (blocked in the kernel)" if rc is None else f"exited {rc}"
     assert rc == 0, (f"nlmmap_stress {how}: {m.group(0)}\n" + "\n".join(fails[:40])
                      + f"\n(seed {seed})")
-    ops = int(m.group(1))
-    floor = OPS_PER_SECOND_FLOOR * seconds
-    assert ops >= floor, f"only {ops} operations in {seconds} s (floor {floor}): {m.group(0)}"
+    ops, ran = int(m["ops"]), int(m["seconds"])
+    floor = OPS_PER_SECOND_FLOOR * max(ran, 1)
+    assert ops >= floor, f"only {ops} operations in {ran} s (floor {floor}): {m.group(0)}"
+    assert int(m["checks"]) >= target, (
+        f"the run ended at its {seconds} s bound before its budget of {target} checked "
+        f"outcomes: {m.group(0)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shlex
 import shutil
 import signal
@@ -134,6 +135,11 @@ def cmd_shell(args) -> int:
 
 
 DIFF_STEPS = (10000, 1000)  # fast, debug
+# The stress test's budget (conformance/test_stress.py): the debug profile (KASAN,
+# lockdep) runs until 100,000 outcomes were checked, at most 20 min; the host's
+# NLMMAP_STRESS_* variables override.
+STRESS = {"fast": {"NLMMAP_STRESS_SECONDS": "30"},
+          "debug": {"NLMMAP_STRESS_SECONDS": "1200", "NLMMAP_STRESS_CHECKS": "100000"}}
 
 
 # The debug profile boots without 5-level paging. 6.12's pgtable_l5_enabled() reads the
@@ -152,8 +158,12 @@ def diff_steps(args) -> int:
     return args.diff_steps or DIFF_STEPS[args.profile == "debug"]
 
 
+def stress_budget(profile: str) -> dict[str, str]:
+    return {k: os.environ.get(k, v) for k, v in STRESS[profile].items()}
+
+
 def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[0],
-                 fail_fast: bool = False) -> str:
+                 fail_fast: bool = False, env: dict[str, str] | None = None) -> str:
     """The command the guest runs: pytest on the read-only repo, state in the rw dir."""
     boot_py = ("import sys, hypothesis.configuration as c; c.set_hypothesis_home_dir(sys.argv[1]);"
                " import pytest; sys.exit(pytest.main(sys.argv[2:]))")
@@ -164,13 +174,13 @@ def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[
         argv += ["-k", kexpr]
     if fail_fast:
         argv.append("-x")
-    return f"NLMMAP_DIFF_STEPS={int(diff_steps)} " + shlex.join(argv)
+    env = {"NLMMAP_DIFF_STEPS": str(int(diff_steps)), **(env or {})}
+    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(argv)
 
 
 def prewarm_bytecode(kexpr: str | None) -> None:
     """Collect the suite once on the host so .pyc files (incl. pytest's assert-rewritten
     ones) exist: the guest sees the repo read-only and imports ~25x slower under TCG."""
-    import os
     import subprocess
 
     t0 = time.monotonic()
@@ -190,7 +200,8 @@ def cmd_gate(args) -> int:
     t_build = time.monotonic() - t0
     prewarm_bytecode(args.kexpr)
     run_dir = boot.new_run_dir(paths.cache_root(), "gate")
-    command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast)
+    command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
+                           stress_budget(args.profile))
     ks_dir = None if args.no_kselftest else kselftest.prepare(
         args.kselftest_tree or kselftest.tree_of(bz, args.kernel_dir), run_dir)
     if ks_dir is not None:

@@ -9,7 +9,11 @@
  * in the style of SibylFS) and every message the kernel hands back (ring frame or
  * recv()) is checked for self-consistency. See README.md next to this file.
  *
- *   nlmmap_stress [--seconds S] [--seed N] [--threads T] [--procs P] [--verbose]
+ *   nlmmap_stress [--seconds S] [--checks N] [--seed N] [--threads T] [--procs P]
+ *                 [--verbose]
+ *
+ * --checks N ends the run once N outcomes were checked against their allowed sets
+ * (the debug gate's budget); --seconds stays the upper bound.
  *
  * Exit status: 0 no failure, 1 failures (each printed as "stress: FAIL[...]"),
  * 2 cannot run (feature absent: "stress: feature absent: ...", bad arguments).
@@ -112,12 +116,12 @@ static const char *const fk_names[NFK] = {
 
 enum stat_k { S_SENDS, S_SEND_BYTES, S_ACKS, S_MSGS, S_RX_VALID, S_RX_COPY, S_TX_FILLED,
 	    S_REWRITES, S_FORKS, S_PVW, S_PVW_EPERM, S_NETNS, S_IFCONF, S_SCM, S_EXCL_SENDS,
-	    S_SKIPPED, S_TAP, NSTAT };
+	    S_SKIPPED, S_TAP, S_CHECKED, NSTAT };
 static const char *const stat_names[NSTAT] = {
 	"sends", "send_bytes", "acks_checked", "msgs_checked", "rx_valid_frames",
 	"rx_copy_frames", "tx_frames_filled", "frame_writes", "forks", "pvw_writes",
 	"pvw_eperm", "netns", "ifconf", "scm", "excl_window_sends", "lock_timeouts",
-	"tap_packets" };
+	"tap_packets", "outcomes_checked" };
 
 #define MAX_W 64
 #define MAX_FAIL_PRINT 60
@@ -126,6 +130,7 @@ static const char *const stat_names[NSTAT] = {
 struct shared {
 	uint64_t ops;
 	uint64_t op_count[NOPS];
+	uint64_t op_ns[NOPS];	/* wall time spent in each kind: what to weight down */
 	uint32_t failures;
 	uint32_t printed;
 	uint32_t fk[NFK];
@@ -140,13 +145,14 @@ static struct shared *sh;
 static struct {
 	int seconds, threads, procs, verbose;
 	uint64_t seed;
-} opt = { 60, 4, 2, 0, 0 };
+	uint64_t checks;	/* stop once this many outcomes are checked (0: time only) */
+} opt = { 60, 4, 2, 0, 0, 0 };
 
 static long page_sz;
 static int test_family;		/* NLMMAP_TEST family id, 0 if absent */
 static int in_private_netns;
 static int nlmon_ifindex;
-static int64_t deadline_ns;
+static int64_t deadline_ns, start_ns;
 
 /* ---------------------------------------------------------------- slots */
 
@@ -174,6 +180,7 @@ struct slot {
 
 struct wctx {
 	int id, is_proc, is_child, cur_op;
+	int64_t op_t0;
 	uint64_t rng;
 	struct slot *slots;
 	int nslots;
@@ -354,6 +361,7 @@ static int check_res(struct wctx *w, unsigned allowed, long ret, int err,
 	va_list ap;
 	size_t i;
 
+	stat_add(S_CHECKED, 1);
 	if (ret >= 0) {
 		bit = A_OK;
 	} else {
@@ -2109,6 +2117,7 @@ static void begin_op(struct wctx *w, int op)
 	int i, k, nw = opt.threads + opt.procs;
 
 	w->cur_op = op;
+	w->op_t0 = now_ns();
 	__atomic_store_n(&sh->running[w->id], op + 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < nw; i++) {
 		if (i == w->id)
@@ -2125,6 +2134,7 @@ static void end_op(struct wctx *w, int op)
 	__atomic_store_n(&sh->running[w->id], 0, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&sh->ops, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&sh->op_count[op], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sh->op_ns[op], now_ns() - w->op_t0, __ATOMIC_RELAXED);
 }
 
 static int pick_op(struct wctx *w)
@@ -2238,6 +2248,11 @@ static void summary(void)
 		n += snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64, op_names[i],
 			      sh->op_count[i]);
 	say(1, "%s", line);
+	n = snprintf(line, sizeof(line), "stress: mean-us");
+	for (i = 0; i < NOPS; i++)
+		n += snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64, op_names[i],
+			      sh->op_count[i] ? sh->op_ns[i] / sh->op_count[i] / 1000 : 0);
+	say(1, "%s", line);
 	n = snprintf(line, sizeof(line), "stress: detail");
 	for (i = 0; i < NSTAT; i++)
 		n += snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64, stat_names[i],
@@ -2251,8 +2266,9 @@ static void summary(void)
 					      sh->fk[i]);
 		say(1, "%s", line);
 	}
-	say(1, "stress: ops=%" PRIu64 " failures=%u interleavings=%d seconds=%d seed=%" PRIu64,
-	    sh->ops, sh->failures, pairs, opt.seconds, opt.seed);
+	say(1, "stress: ops=%" PRIu64 " checks=%" PRIu64 " failures=%u interleavings=%d "
+	    "seconds=%lld seed=%" PRIu64, sh->ops, sh->stats[S_CHECKED], sh->failures, pairs,
+	    (long long)((now_ns() - start_ns) / 1000000000LL), opt.seed);
 }
 
 static void kill_procs(void)
@@ -2312,8 +2328,8 @@ static int feature_probe(void)
 
 static void usage(void)
 {
-	say(2, "usage: nlmmap_stress [--seconds S] [--seed N] [--threads T] [--procs P] "
-	    "[--verbose]");
+	say(2, "usage: nlmmap_stress [--seconds S] [--checks N] [--seed N] [--threads T] "
+	    "[--procs P] [--verbose]");
 	exit(2);
 }
 
@@ -2338,6 +2354,8 @@ int main(int argc, char **argv)
 			opt.threads = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--procs") && i + 1 < argc)
 			opt.procs = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--checks") && i + 1 < argc)
+			opt.checks = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--verbose"))
 			opt.verbose = 1;
 		else
@@ -2382,12 +2400,14 @@ int main(int argc, char **argv)
 			close(g);
 		}
 	}
-	say(1, "stress: seed=%" PRIu64 " seconds=%d threads=%d procs=%d netns=%s nlmon=%s "
-	    "test_driver=%s page=%ld", opt.seed, opt.seconds, opt.threads, opt.procs,
+	say(1, "stress: seed=%" PRIu64 " seconds=%d checks=%" PRIu64 " threads=%d procs=%d "
+	    "netns=%s nlmon=%s test_driver=%s page=%ld", opt.seed, opt.seconds, opt.checks,
+	    opt.threads, opt.procs,
 	    in_private_netns ? "private" : "shared(unshare failed)",
 	    nlmon_ifindex ? "up" : "absent", test_family ? "yes" : "absent", page_sz);
 
 	t0 = now_ns();
+	start_ns = t0;
 	deadline_ns = t0 + (int64_t)opt.seconds * 1000000000LL;
 	signal(SIGALRM, on_alarm);
 	alarm(opt.seconds + WATCHDOG_S);
@@ -2435,6 +2455,9 @@ int main(int argc, char **argv)
 	next_progress = t0 + 10000000000LL;
 	while (now_ns() < deadline_ns) {
 		sleep_us(200000);
+		if (opt.checks &&
+		    __atomic_load_n(&sh->stats[S_CHECKED], __ATOMIC_RELAXED) >= opt.checks)
+			break;
 		if (now_ns() >= next_progress) {
 			uint64_t o = __atomic_load_n(&sh->ops, __ATOMIC_RELAXED);
 
@@ -2446,9 +2469,11 @@ int main(int argc, char **argv)
 			}
 			last_ops[1] = last_ops[0];
 			last_ops[0] = o;
-			say(2, "stress: progress t=%llds ops=%" PRIu64 " failures=%u sends=%" PRIu64
-			    " acks=%" PRIu64, (long long)((now_ns() - t0) / 1000000000LL),
+			say(2, "stress: progress t=%llds ops=%" PRIu64 " checks=%" PRIu64
+			    " failures=%u sends=%" PRIu64 " acks=%" PRIu64,
+			    (long long)((now_ns() - t0) / 1000000000LL),
 			    __atomic_load_n(&sh->ops, __ATOMIC_RELAXED),
+			    __atomic_load_n(&sh->stats[S_CHECKED], __ATOMIC_RELAXED),
 			    __atomic_load_n(&sh->failures, __ATOMIC_RELAXED),
 			    __atomic_load_n(&sh->stats[S_SENDS], __ATOMIC_RELAXED),
 			    __atomic_load_n(&sh->stats[S_ACKS], __ATOMIC_RELAXED));

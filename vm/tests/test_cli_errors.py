@@ -1,5 +1,7 @@
 """One-line errors from the CLI (no build, no boot: they fail before that)."""
 
+from pathlib import Path
+
 import pytest
 
 from vm import cli
@@ -85,3 +87,16 @@ def test_debug_profile_boots_without_5_level_paging_user_args_last():
     args = cli.parser().parse_args(["gate", "--profile", "debug", "--append", "quiet"])
     assert cli._append(args) == ("no5lvl", "quiet")
     assert cli._append(cli.parser().parse_args(["run", "--", "true"])) == ()
+
+
+def test_debug_gate_gives_the_stress_test_a_checked_outcome_budget(monkeypatch):
+    """Issue 9: the debug gate's stress run must check 100,000 outcomes, not run 30 s."""
+    monkeypatch.delenv("NLMMAP_STRESS_CHECKS", raising=False)
+    monkeypatch.delenv("NLMMAP_STRESS_SECONDS", raising=False)
+    debug = cli.guest_pytest(Path("/r"), None, 1000, env=cli.stress_budget("debug"))
+    assert "NLMMAP_STRESS_CHECKS=100000 " in debug and "NLMMAP_STRESS_SECONDS=1200 " in debug
+    fast = cli.guest_pytest(Path("/r"), None, env=cli.stress_budget("fast"))
+    assert "NLMMAP_STRESS_CHECKS" not in fast and "NLMMAP_STRESS_SECONDS=30 " in fast
+    monkeypatch.setenv("NLMMAP_STRESS_CHECKS", "5")
+    assert "NLMMAP_STRESS_CHECKS=5 " in cli.guest_pytest(Path("/r"), None,
+                                                         env=cli.stress_budget("debug"))
