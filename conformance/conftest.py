@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from . import ordering
 from .backends import make_backend
 
 BACKENDS = ["model", pytest.param("kernel", marks=pytest.mark.kernel)]
@@ -34,3 +35,10 @@ def kernel_backend():
         yield b
     finally:
         b.close_all()
+
+
+def pytest_collection_modifyitems(config, items):
+    """A fail-fast gate run (NLMMAP_CHEAP_FIRST=1) orders the suite cheapest-first."""
+    if os.environ.get("NLMMAP_CHEAP_FIRST") == "1":
+        items[:] = ordering.cheap_first(items, ordering.parse_first(
+            os.environ.get("NLMMAP_FIRST")))

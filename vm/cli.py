@@ -54,7 +54,11 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--ktap", action="store_true", help="also write (and print) KTAP results")
     g.add_argument("-k", dest="kexpr", metavar="EXPR", help="pytest -k expression")
     g.add_argument("-x", "--fail-fast", action="store_true",
-                   help="stop the suite at the first failing test (pytest -x)")
+                   help="stop at the first failure: the kselftest first, then the suite "
+                   "cheapest-first (pytest -x; a passing run still runs every test)")
+    g.add_argument("--first", action="append", default=[], metavar="TEST",
+                   help="with --fail-fast: run this test before the others (a test "
+                   "function name or a full pytest id; repeatable)")
     g.add_argument("--diff-steps", type=int, metavar="N",
                    help=f"differential steps in the guest (default {DIFF_STEPS[0]}; "
                    f"{DIFF_STEPS[1]} for the debug profile: KASAN under TCG is much slower)")
@@ -163,8 +167,11 @@ def stress_budget(profile: str) -> dict[str, str]:
 
 
 def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[0],
-                 fail_fast: bool = False, env: dict[str, str] | None = None) -> str:
-    """The command the guest runs: pytest on the read-only repo, state in the rw dir."""
+                 fail_fast: bool = False, env: dict[str, str] | None = None,
+                 first: list[str] = ()) -> str:
+    """The command the guest runs: pytest on the read-only repo, state in the rw dir.
+    Fail-fast runs order the suite cheapest-first, ``first`` before all (see
+    conformance/ordering.py)."""
     boot_py = ("import sys, hypothesis.configuration as c; c.set_hypothesis_home_dir(sys.argv[1]);"
                " import pytest; sys.exit(pytest.main(sys.argv[2:]))")
     argv = [sys.executable, "-c", boot_py, str(run_dir / "hypothesis"),
@@ -174,6 +181,7 @@ def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[
         argv += ["-k", kexpr]
     if fail_fast:
         argv.append("-x")
+        env = {**(env or {}), "NLMMAP_CHEAP_FIRST": "1", "NLMMAP_FIRST": ",".join(first)}
     env = {"NLMMAP_DIFF_STEPS": str(int(diff_steps)), **(env or {})}
     return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(argv)
 
@@ -200,12 +208,14 @@ def cmd_gate(args) -> int:
     t_build = time.monotonic() - t0
     prewarm_bytecode(args.kexpr)
     run_dir = boot.new_run_dir(paths.cache_root(), "gate")
+    if args.first and not args.fail_fast:
+        raise GateError("--first needs --fail-fast (it orders a fail-fast run)")
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
-                           stress_budget(args.profile))
+                           stress_budget(args.profile), args.first)
     ks_dir = None if args.no_kselftest else kselftest.prepare(
         args.kselftest_tree or kselftest.tree_of(bz, args.kernel_dir), run_dir)
     if ks_dir is not None:
-        command = kselftest.guest_command(command, ks_dir, run_dir)
+        command = kselftest.guest_command(command, ks_dir, run_dir, first=args.fail_fast)
     res = boot.run(bz, command, cache=paths.cache_root(),
                    accel=args.accel, memory=_memory(args), cpus=args.cpus,
                    silence=args.silence_timeout, total=args.timeout,
@@ -224,7 +234,13 @@ def cmd_gate(args) -> int:
                         kselftest.ktap([("nlmmap_conformance", parsed), (kselftest.SUITE, ks_res)]))
         print(ktap.read_text(), end="")
         log.info("gate: KTAP written to %s", ktap)
-    verdict = judge.judge_tests(res, junit, parsed)
+    if parsed is None and ks_res is not None and not ks_res.ok and args.fail_fast:
+        # the kselftest ran first and failed: the suite was not started (fail-fast)
+        verdict = judge.judge_boot(res) or judge.Verdict(
+            True, "", ["conformance suite not run (fail-fast: the kselftest failed first)",
+                       f"console log: {res.console_path}"])
+    else:
+        verdict = judge.judge_tests(res, junit, parsed)
     if ks_res is not None:
         verdict = kselftest.judge(verdict, ks_res, run_dir)
     for repro in sorted(run_dir.glob("nlmmap-repro-*.json")):

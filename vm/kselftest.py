@@ -83,27 +83,40 @@ def prepare(tree: Path | None, run_dir: Path) -> Path | None:
         return None
     dest = run_dir / "kselftest"
     logfile = run_dir / "kselftest-build.log"
-    with logfile.open("w") as out:
+    # under the build lock: a build of another series variant (a mutant, a bisection
+    # prefix, the base kernel) re-patches a cache-owned tree, selftest included
+    with logfile.open("w") as out, cache.locked(paths.cache_root() / "build.lock",
+                                                "kselftest"):
+        if not (tree / SOURCE / "Makefile").exists():
+            log.warning("kselftest: %s lost %s while waiting for the build lock (re-patched "
+                        "by another build): running without the kselftest suite", tree,
+                        SOURCE)
+            return None
         if headers_current(tree):
             out.write(f"{tree / 'usr/include'} is up to date: no make headers\n")
         else:
-            # headers are installed into the tree: not while a kernel build runs there
-            with cache.locked(paths.cache_root() / "build.lock", "kselftest headers"):
-                _make(["make", "-C", str(tree), "headers"], out, logfile)
+            _make(["make", "-C", str(tree), "headers"], out, logfile)
         _make(["make", "-C", str(tree / "tools/testing/selftests"), f"TARGETS={TARGET}",
                "install", f"INSTALL_PATH={dest}"], out, logfile)
     log.info("kselftest: %s built from %s into %s", TARGET, tree, dest)
     return dest
 
 
-def guest_command(command: str, install_dir: Path, run_dir: Path) -> str:
+def guest_command(command: str, install_dir: Path, run_dir: Path, first: bool = False) -> str:
     """``command``, then the kselftest with its output in the run dir; the exit status is
-    still ``command``'s (the kselftest is judged from its output)."""
+    still ``command``'s (the kselftest is judged from its output).
+
+    ``first`` (a fail-fast gate): the kselftest (seconds) runs before ``command`` (the
+    suite, minutes), and a failing kselftest stops there: ``command`` is not run."""
     runner = shlex.quote(str(install_dir / "run_kselftest.sh"))
     out = shlex.quote(str(run_dir / OUTPUT))
-    return (f"{command}\nrc=$?\necho 'NLMMAP-KSELFTEST: start'\n"
-            f"{runner} -t {TEST} 2>&1 | tee {out}\n"
-            f"echo 'NLMMAP-KSELFTEST: done'\nexit $rc")
+    run = (f"echo 'NLMMAP-KSELFTEST: start'\n{runner} -t {TEST} 2>&1 | tee {out}\n"
+           f"echo 'NLMMAP-KSELFTEST: done'")
+    if first:
+        return (f"{run}\nif grep -Eq '^(# )*not ok ' {out}; then\n"
+                "echo 'NLMMAP-FAILFAST: the kselftest failed: suite not run'\nexit 1\nfi\n"
+                f"{command}")
+    return f"{command}\nrc=$?\n{run}\nexit $rc"
 
 
 _RESULT = re.compile(r"^(not ok|ok) (\d+) (.*?)(?:\s+# (\S+)\s*(.*))?$")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,6 +59,12 @@ class Mutant:
     @property
     def files(self) -> list[str]:
         return self.as_patch().files()
+
+    @property
+    def expected_tests(self) -> list[str]:
+        """The test names in ``Expect`` (function names, or ids with parameters): a
+        fail-fast gate runs them first."""
+        return list(dict.fromkeys(re.findall(r"\btest_\w+(?:\[[^\]\s]*\])?", self.expect)))
 
 
 class MutantError(GateError):
@@ -133,6 +140,9 @@ class Score:
     log: str = ""
 
 
+WITHOUT_KSELFTEST = "running without the kselftest suite"  # vm.kselftest.prepare's warning
+
+
 def judge(m: Mutant, t: trial.Trial) -> Score:
     s = Score(m.name, m.family, m.expect, "error", guest_seconds=t.guest_seconds,
               reproducers=t.reproducers, detail=t.headline, log=t.log)
@@ -140,6 +150,8 @@ def judge(m: Mutant, t: trial.Trial) -> Score:
         s.status, s.caught_by = "caught", t.caught_by
         if m.equivalent:
             s.detail = "declared equivalent but caught: the argument is wrong; " + s.detail
+    elif t.outcome == "pass" and WITHOUT_KSELFTEST in t.output:
+        s.detail = "passed without the kselftest suite (a survivor must face the whole gate)"
     elif t.outcome == "pass":
         s.status = "equivalent" if m.equivalent else "survived"
     return s
@@ -241,7 +253,7 @@ def dry_run(args, todo: list[Mutant], skipped: list[Score]) -> int:
             print("    would run: " + " ".join(trial.gate_command(
                 Path("<bzImage of series + mutant>"), profile=args.profile,
                 junit=Path("<run dir>/junit.xml"), kexpr=args.kexpr,
-                gate_args=_gate_args(args))))
+                first=m.expected_tests, gate_args=_gate_args(args))))
     finally:
         pristine.close()
     for s in skipped:
@@ -274,7 +286,8 @@ def cmd_mutants(args) -> int:
             log.info("%s: built in %.0f s; running the gate (fail-fast)", label,
                      time.monotonic() - t0)
             t = trial.run_gate(k.bzimage, work, label=label, profile=args.profile,
-                               kexpr=args.kexpr, gate_args=_gate_args(args))
+                               kexpr=args.kexpr, first=m.expected_tests,
+                               gate_args=_gate_args(args))
             s = judge(m, t)
         except GateError as e:
             s = Score(m.name, m.family, m.expect, "error", detail=e.message)

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import build, console, paths, results, series, source
+from . import build, console, kselftest, paths, results, series, source
 from .errors import GateError, PatchDoesNotApply
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,14 @@ class Trial:
         return {0: "pass", 1: "fail"}.get(self.exit, "error")
 
     @property
+    def output(self) -> str:
+        """The gate's output, from its log file ("" if there is none)."""
+        try:
+            return Path(self.log).read_text(errors="replace") if self.log else ""
+        except OSError:
+            return ""
+
+    @property
     def caught_by(self) -> str:
         """The first failing test, else the verdict's headline (splat, hang, ...)."""
         if self.failed:
@@ -204,6 +212,14 @@ def failed_tests(junit: Path) -> list[str]:
             if c.outcome in ("failed", "error")]
 
 
+def failed_kselftests(run_dir: str | None) -> list[str]:
+    """Failing cases of the series' kselftest in a gate run dir (``kselftest::NAME``)."""
+    if not run_dir or not (Path(run_dir) / kselftest.OUTPUT).exists():
+        return []
+    return [f"kselftest::{c.name}" for c in kselftest.collect(Path(run_dir)).cases
+            if c.outcome in ("failed", "error")]
+
+
 def _last_test_line(run_dir: str | None) -> str:
     """The last pytest verdict line on the guest console: where the run is."""
     try:
@@ -220,18 +236,21 @@ def _last_test_line(run_dir: str | None) -> str:
 
 
 def gate_command(bzimage: Path, *, profile: str, junit: Path, kexpr: str | None = None,
-                 fail_fast: bool = True, gate_args: list[str] = ()) -> list[str]:
+                 fail_fast: bool = True, first: list[str] = (),
+                 gate_args: list[str] = ()) -> list[str]:
     cmd = [sys.executable, "-m", "vm", "gate", "--kernel", str(bzimage), "--profile", profile,
            "-q", "--junit", str(junit)]
     if fail_fast:
         cmd.append("--fail-fast")
+        for name in first:
+            cmd += ["--first", name]
     if kexpr:
         cmd += ["-k", kexpr]
     return cmd + list(gate_args)
 
 
 def run_gate(bzimage: Path, workdir: Path, *, label: str, profile: str = "fast",
-             kexpr: str | None = None, fail_fast: bool = True,
+             kexpr: str | None = None, fail_fast: bool = True, first: list[str] = (),
              gate_args: list[str] = ()) -> Trial:
     """Run the gate on ``bzimage``; its output goes to ``workdir/gate.log``."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -239,7 +258,7 @@ def run_gate(bzimage: Path, workdir: Path, *, label: str, profile: str = "fast",
     junit.unlink(missing_ok=True)
     logfile = workdir / "gate.log"
     cmd = gate_command(bzimage, profile=profile, junit=junit, kexpr=kexpr, fail_fast=fail_fast,
-                       gate_args=gate_args)
+                       first=first, gate_args=gate_args)
     t0 = time.monotonic()
     with logfile.open("w") as out:
         out.write("$ " + " ".join(cmd) + "\n")
@@ -263,5 +282,6 @@ def run_gate(bzimage: Path, workdir: Path, *, label: str, profile: str = "fast",
             raise
     text = logfile.read_text(errors="replace")
     info = parse_gate_output(text)
-    return Trial(proc.returncode, info["headline"], failed_tests(junit), info["reproducers"],
+    failed = failed_tests(junit) or failed_kselftests(info["run_dir"])
+    return Trial(proc.returncode, info["headline"], failed, info["reproducers"],
                  info["guest_seconds"], time.monotonic() - t0, info["run_dir"], str(logfile))

@@ -143,3 +143,11 @@ def test_headers_current(tmp_path):
     assert kselftest.headers_current(tmp_path)
     os.utime(src, (300, 300))  # the series changed a UAPI header since
     assert not kselftest.headers_current(tmp_path)
+
+
+def test_fail_fast_guest_command_runs_the_kselftest_first(tmp_path):
+    cmd = kselftest.guest_command("pytest x", tmp_path / "ks", tmp_path, first=True)
+    lines = cmd.splitlines()
+    assert lines[-1] == "pytest x"                      # its status is the guest's
+    assert cmd.index("run_kselftest.sh") < cmd.index("pytest x")
+    assert "not ok " in cmd and "exit 1" in cmd        # a failure stops before pytest

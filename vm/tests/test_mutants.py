@@ -257,3 +257,66 @@ def test_switching_series_keeps_mtimes_of_unchanged_files(two, tmp_path):
     assert kept == 1
     assert (tree / "net/netlink/Kconfig").stat().st_mtime_ns == old
     assert (tree / "net/netlink/af_netlink.c").stat().st_mtime_ns > old
+
+
+def test_fail_fast_orders_the_suite_cheapest_first():
+    from vm import cli
+    cmd = cli.guest_pytest(Path("/r"), None, 10, True, first=["test_a", "test_b[kernel-dup]"])
+    assert cmd.startswith("NLMMAP_DIFF_STEPS=10 NLMMAP_CHEAP_FIRST=1 "
+                          "NLMMAP_FIRST='test_a,test_b[kernel-dup]' ")
+    assert "CHEAP_FIRST" not in cli.guest_pytest(Path("/r"), None, 10)
+
+
+def test_rank_puts_named_tests_first_and_the_differential_last():
+    from conformance import ordering
+    first = ordering.parse_first("test_x, test_y[kernel-dup],")
+    assert first == {"test_x", "test_y[kernel-dup]"}
+    assert ordering.rank("conformance.test_differential", "test_x[kernel]", "test_x",
+                         first) == 0
+    assert ordering.rank("conformance.test_r5_tx", "test_y[kernel-dup]", "test_y", first) == 0
+    assert ordering.rank("conformance.test_r5_tx", "test_y[kernel-fork]", "test_y", first) == 1
+    slow = [ordering.rank(f"conformance.{m}", "t", "t", first) for m in ordering.SLOW_MODULES]
+    assert slow == sorted(slow) and slow[0] > 1
+    assert slow[-1] == ordering.rank("conformance.test_differential", "t", "t", set())
+
+
+def test_cheap_first_is_stable_and_keeps_every_item():
+    from types import SimpleNamespace as NS
+
+    from conformance import ordering
+
+    def item(mod, name):
+        return NS(module=NS(__name__=f"conformance.{mod}"), name=name, originalname=name)
+    items = [item("test_bug_history", "a"), item("test_differential", "b"),
+             item("test_r4_rx", "c"), item("test_r2_setup", "d"), item("test_stress", "e")]
+    out = ordering.cheap_first(items, {"e"})
+    assert [i.name for i in out] == ["e", "c", "d", "a", "b"]
+
+
+def test_expected_tests_of_a_mutant_header(tmp_path):
+    p = tmp_path / "m.diff"
+    p.write_text("# Rule: R1\n# Family: f\n# Breaks: b\n"
+                 "# Expect: test_d2_x[kernel-dup]; the differential (kind=dup);\n"
+                 "#   test_r3_7_y (test_campaign_gaps.py)\n"
+                 "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n")
+    assert mutants.parse(p).expected_tests == ["test_d2_x[kernel-dup]", "test_r3_7_y",
+                                               "test_campaign_gaps"]
+
+
+def test_gate_command_passes_first_tests_only_when_fail_fast():
+    cmd = trial.gate_command(Path("/k/bz"), profile="fast", junit=Path("/r/j.xml"),
+                             first=["test_a"])
+    assert cmd[-3:] == ["--fail-fast", "--first", "test_a"]
+    assert "--first" not in trial.gate_command(Path("/k/bz"), profile="fast",
+                                               junit=Path("/r/j.xml"), fail_fast=False,
+                                               first=["test_a"])
+
+
+def test_a_pass_without_the_kselftest_is_not_a_survivor(two, tmp_path):
+    _, _, m = two
+    log = tmp_path / "gate.log"
+    log.write_text("[vm.kselftest] kselftest: /t has no x (series without the selftest "
+                   "patch?): running without the kselftest suite\ngate: PASS: 140 passed\n")
+    t = trial.Trial(0, "gate: PASS: 140 passed", [], [], 300.0, 10.0, None, str(log))
+    s = mutants.judge(m, t)
+    assert s.status == "error" and "without the kselftest" in s.detail
