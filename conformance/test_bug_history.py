@@ -1,6 +1,6 @@
-"""Regression scenarios for the historical fixes in shared/research/bug-history.md that
-apply to the 6.12 port. Where the scenario fits the backend interface it lives with its
-rule and runs on model and kernel:
+"""Regression scenarios for the historical upstream fixes (spec/RULES.md, "Upstream
+fixes", ids 1.1-1.11) that apply to the 6.12 port. Where the scenario fits the backend
+interface it lives with its rule and runs on model and kernel:
 
   1.3 tx dispatch       test_r5_tx.py::test_r5_1_iovlen_zero_is_not_a_ring_send,
                         test_r5_tx.py::test_r5_1_r5_2_ring_send_consumes_valid_frames_in_order

@@ -1,4 +1,4 @@
-"""Python client of the memory-mapped netlink UAPI (SEMANTICS.md §1-§6).
+"""Python client of the memory-mapped netlink UAPI (spec/RULES.md R1-R6).
 
 The standard library covers sockets, poll and recvmsg; ctypes is used where it cannot
 express the interface:

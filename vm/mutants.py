@@ -31,6 +31,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from spec import check_ids, cited_in_text
+
 from . import boot, paths, series, trial
 from .errors import GateError
 
@@ -99,6 +101,10 @@ def parse(path: Path) -> Mutant:
     if missing:
         raise MutantError(f"kernel mutant {path.name}: header field(s) missing: "
                           f"{', '.join(k.capitalize() for k in missing)}", str(path))
+    try:
+        check_ids(*(cited_in_text(fields["rule"]) or {"(none)"}))
+    except KeyError as e:
+        raise MutantError(f"kernel mutant {path.name}: Rule: {e.args[0]}", str(path)) from None
     m = Mutant(path.stem, path, data, fields["rule"], fields["family"], fields["breaks"],
                fields["expect"], fields.get("equivalent"), fields.get("profile"))
     if not m.files or "\n@@ " not in text:

@@ -64,6 +64,15 @@ def test_missing_header_field_is_an_error(tmp_path):
         mutants.parse(p)
 
 
+@pytest.mark.parametrize("rule", ["R4." + "99: no such rule", "the ring is full"])
+def test_rule_field_must_name_a_catalogue_rule(tmp_path, rule):
+    p = tmp_path / "bad.diff"
+    p.write_text(f"# Rule: {rule}\n# Family: f\n# Breaks: b\n# Expect: e\n"
+                 "--- a/net/f.c\n+++ b/net/f.c\n@@ -1 +1 @@\n-a\n+b\n")
+    with pytest.raises(mutants.MutantError, match="not in spec/rules.toml"):
+        mutants.parse(p)
+
+
 def test_unknown_mutant_name(tmp_path):
     with pytest.raises(mutants.GateError, match="no kernel mutant named nope"):
         mutants.load(tmp_path, ["nope"])
