@@ -663,6 +663,54 @@ def test_l2_ring_geometry_overflow_is_einval():
     assert not wrong, "L2: " + "; ".join(wrong)
 
 
+def _set_ring_in_child(req: RingReq, limit: float = 120) -> str:
+    """setsockopt(NETLINK_RX_RING, req) in a forked child the OOM killer prefers: an
+    allocation that exhausts the guest's memory kills the child, not the suite.
+    Returns the outcome: "accepted", an errno name, or how the child died."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                        # pragma: no cover (child)
+        os.close(r)
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")
+            s = open_netlink(NETLINK_ROUTE)
+            try:
+                set_ring(s, False, req)
+                out = "accepted"
+            except OSError as e:
+                out = errno.errorcode.get(e.errno, str(e.errno))
+            os.write(w, out.encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    try:
+        ready, _, _ = select.select([r], [], [], limit)
+        out = os.read(r, 64).decode() if ready else ""
+    finally:
+        os.close(r)
+    if not out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if out:
+        return out
+    if os.WIFSIGNALED(status):
+        return f"child killed by signal {os.WTERMSIG(status)} (the OOM killer?)"
+    return f"no answer in {limit:.0f} s"
+
+
+def test_l2_ring_of_4gib_is_einval():
+    """L2 (unbounded ring size). A consistent geometry whose ring is 4 GiB
+    ({4096, 1<<20, 4096, 1<<20}) passed validation, and the kernel allocated block after
+    block until memory ran out - its last attempt per block may wake the OOM killer.
+
+    Expected (D22): EINVAL, like a packet socket's ring above UINT_MAX bytes; nothing is
+    allocated."""
+    got = _set_ring_in_child(RingReq(4096, 1 << 20, 4096, 1 << 20))
+    assert got == "EINVAL", f"L2: RingReq(4096, 1<<20, 4096, 1<<20) (4 GiB) -> {got}, " \
+        "want EINVAL without allocating"
+
+
 # --- M2: large frames ------------------------------------------------------------------------
 
 def _m2_rings(rx: RingReq, tx: RingReq | None) -> tuple[RingSocket, str]:

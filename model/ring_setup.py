@@ -25,7 +25,11 @@ def validate(req: RingReq, page_size: int) -> int:
     if fs < NL_MMAP_HDRLEN or fs % 4:
         return errno.EINVAL
     fpb = bs // fs
-    if fpb == 0 or (fpb * bn) & 0xFFFFFFFF != fn:
+    if fpb == 0:
+        return errno.EINVAL
+    if bn > 0xFFFFFFFF // bs:                           # D22: a ring is at most 4 GiB
+        return errno.EINVAL
+    if fpb * bn != fn:                                  # D22: no 32-bit wrap-around
         return errno.EINVAL
     return 0
 

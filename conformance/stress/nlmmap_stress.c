@@ -421,6 +421,7 @@ static const struct geo geos[] = {
 	{ { 4096, 1, 8192, 0 }, 0, "frame larger than block" },
 	{ { 65536, 0x200000, 32, 0 }, 0, "frame_nr overflows u32 to 0" },
 	{ { 65536, 0x200001, 32, 2048 }, 0, "frame_nr overflows u32 to 2048" },
+	{ { 4096, 0x100000, 4096, 0x100000 }, 0, "ring of 4 GiB" },
 };
 #define NGEOS ((int)(sizeof(geos) / sizeof(geos[0])))
 #define NVALID 8
@@ -786,7 +787,9 @@ static int geo_valid(const struct nlmm_req *r)
 		return 0;
 	if (r->bs / r->fs == 0)
 		return 0;
-	/* D22: the product must not wrap in 32 bits */
+	/* D22: at most 4 GiB, and the product must not wrap in 32 bits */
+	if (r->bn > UINT32_MAX / r->bs)
+		return 0;
 	return (uint64_t)(r->bs / r->fs) * r->bn == r->fn;
 }
 

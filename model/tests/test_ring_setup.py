@@ -11,8 +11,8 @@ from model.uapi import SOL_NETLINK
 from .conftest import SMALL, Setup
 
 
-def fresh():
-    w = World()
+def fresh(**world):
+    w = World(**world)
     fd = w.socket().value
     w.bind(fd)
     return w, fd
@@ -91,13 +91,27 @@ def test_R2_5_6_frame_larger_than_block_is_EINVAL():
     assert err((8192, 1, 8192, 1)) == 0
 
 
-def test_R2_5_7_frame_nr_mismatch_is_EINVAL_32bit_arithmetic():
+def test_R2_5_7_frame_nr_mismatch_is_EINVAL():
     assert err((4096, 2, 2048, 5)) == errno.EINVAL
-    assert err((4096, 1 << 31, 2048, 0)) == errno.ENOMEM  # 2 * 2**31 wraps to 0: passes
+
+
+def test_D22_R2_5_7_frame_count_is_compared_without_wrapping():
+    """3.10 compared in 32 bits: 2 * 2**31 wrapped to 0 and passed (then ENOMEM)."""
+    assert err((4096, 1 << 31, 2048, 0)) == errno.EINVAL
+    assert err((4096, (1 << 25) + 1, 32, 128)) == errno.EINVAL   # 128 * (2**25+1) wraps to 128
+
+
+def test_D22_ring_above_4GiB_is_EINVAL_at_4GiB_minus_a_block_only_memory_decides():
+    def err_8g(req):
+        w, fd = fresh(mem_limit=8 << 30)
+        return w.setsockopt_ring(fd, False, req).err
+    assert err_8g((4096, 1 << 20, 4096, 1 << 20)) == errno.EINVAL         # 2**32 bytes
+    assert err_8g((1 << 20, 1 << 12, 4096, 1 << 20)) == errno.EINVAL      # same, big blocks
+    assert err_8g((4096, (1 << 20) - 1, 4096, (1 << 20) - 1)) == 0        # UINT_MAX - 4095
 
 
 def test_R2_5_8_too_much_memory_is_ENOMEM():
-    assert err((4096, 1 << 20, 4096, 1 << 20)) == errno.ENOMEM
+    assert err((4096, 1 << 15, 4096, 1 << 15)) == errno.ENOMEM    # 128 MiB > 64 MiB limit
 
 
 def test_R2_5_slack_allowed():
@@ -143,8 +157,8 @@ def test_R2_9_rings_independent_geometry():
 
 def independent_valid(bs, bn, fs, fn, page=4096, mem=64 << 20):
     """R2.5 restated: a block holds at least one whole frame, frames are 4-aligned and
-    hold the header, and the frame count is what the blocks hold (mod 2**32); no blocks
-    means teardown, which needs no frames (R2.7)."""
+    hold the header, the ring is below 4 GiB and the frame count is exactly what the
+    blocks hold (D22); no blocks means teardown, which needs no frames (R2.7)."""
     if bn == 0:
         return errno.EINVAL if fn else 0
     if not (0 < bs < 2 ** 31 and bs % page == 0 and fs >= 24 and fs & 3 == 0):
@@ -155,7 +169,7 @@ def independent_valid(bs, bn, fs, fn, page=4096, mem=64 << 20):
         if per_block > 4096:
             per_block = bs // fs
             break
-    if per_block == 0 or (per_block * bn) % 2 ** 32 != fn:
+    if per_block == 0 or bs * bn >= 2 ** 32 or per_block * bn != fn:
         return errno.EINVAL
     return errno.ENOMEM if bs * bn > mem else 0
 
