@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import bisect, boot, build, judge, kselftest, mutants, paths, results
+from . import bisect, boot, build, judge, kselftest, mutants, paths, results, soak
 from .errors import GateError
 
 log = logging.getLogger("vm")
@@ -79,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     _common(s)
     mutants.add_parser(sub)
     bisect.add_parser(sub)
+    soak.add_parser(sub)
     return ap
 
 
@@ -264,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="[%(asctime)s %(name)s] %(message)s", datefmt="%H:%M:%S")
     try:
         return {"gate": cmd_gate, "build": cmd_build, "run": cmd_run, "shell": cmd_shell,
-                "mutants": mutants.cmd_mutants, "bisect": bisect.cmd_bisect}[args.cmd](args)
+                "mutants": mutants.cmd_mutants, "bisect": bisect.cmd_bisect,
+                "soak": soak.cmd_soak}[args.cmd](args)
     except GateError as e:
         print(e.render(), file=sys.stderr)
         return 2
