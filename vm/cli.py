@@ -33,6 +33,9 @@ def _common(p: argparse.ArgumentParser, *, boots: bool = True) -> None:
                        help="auto: probe KVM, fall back to TCG (default)")
         p.add_argument("--memory", default=None, help="guest memory (default 2G, 4G for debug)")
         p.add_argument("--cpus", type=int, default=2)
+        p.add_argument("--tcg-thread", choices=("single", "multi"), default=boot.TCG_THREAD,
+                       help="TCG with several vCPUs: one host thread for all (single) or "
+                       f"one each (multi, QEMU's default); default {boot.TCG_THREAD}")
         p.add_argument("--append", action="append", default=[], metavar="ARG",
                        help="extra kernel command line argument (repeatable)")
         p.add_argument("--silence-timeout", type=float, default=300, metavar="S",
@@ -43,12 +46,26 @@ def _common(p: argparse.ArgumentParser, *, boots: bool = True) -> None:
                        help="do not stream the guest console (it is still logged)")
 
 
+GATE_EXIT_CODES = f"""\
+exit status:
+  0  PASS: every test passed, the console is clean
+  1  FAIL: a test failed, or a kernel splat, hang or guest death once the suite ran, or
+     a splat naming netlink code at any time
+  2  error: bad arguments, the build failed, a tool is missing (one line gate: error:)
+  {judge.INFRA_EXIT}  ERROR, infrastructure: twice in a row the run said nothing about the kernel
+     (QEMU/virtme-ng failed, the guest died or hung while booting, or a splat while
+     booting outside netlink code); JUnit has one <error>, KTAP '# ERROR'.  One such
+     failure is retried automatically; a retry that passes is PASS and says so.
+"""
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m vm", description=__doc__)
     ap.add_argument("-v", "--verbose", action="store_true")
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gate", help="build the patched kernel, run the conformance suite "
-                       "inside, judge (exit 0 only if tests pass and the console is clean)")
+                       "inside, judge (exit 0 only if tests pass and the console is clean)",
+                       epilog=GATE_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(g)
     g.add_argument("--junit", type=Path, metavar="FILE", help="copy the JUnit XML here")
     g.add_argument("--ktap", action="store_true", help="also write (and print) KTAP results")
@@ -114,7 +131,7 @@ def _boot(args, bz: Path, command: str, label: str) -> boot.BootResult:
     return boot.run(bz, command, cache=paths.cache_root(), accel=args.accel,
                     memory=_memory(args), cpus=args.cpus, silence=args.silence_timeout,
                     total=args.timeout, echo=not args.quiet_console, label=label,
-                    append=_append(args))
+                    append=_append(args), tcg_thread=args.tcg_thread)
 
 
 def cmd_run(args) -> int:
@@ -128,7 +145,7 @@ def cmd_run(args) -> int:
     bad = judge.judge_boot(res)
     if bad is not None:
         print(bad.render(), file=sys.stderr)
-        return 1 if res.status in (None, 0) else res.status
+        return bad.exit_code if res.status in (None, 0) else res.status
     log.info("run: command exited %d; console clean", res.status)
     return res.status or 0
 
@@ -136,7 +153,7 @@ def cmd_run(args) -> int:
 def cmd_shell(args) -> int:
     bz = _kernel(args, require_series=False)
     return boot.shell(bz, cache=paths.cache_root(), accel=args.accel, memory=_memory(args),
-                      cpus=args.cpus, append=_append(args))
+                      cpus=args.cpus, append=_append(args), tcg_thread=args.tcg_thread)
 
 
 DIFF_STEPS = (10000, 1000)  # fast, debug
@@ -203,38 +220,21 @@ def prewarm_bytecode(kexpr: str | None) -> None:
              else f"exit {r.returncode}", time.monotonic() - t0, last)
 
 
-def cmd_gate(args) -> int:
-    t0 = time.monotonic()
-    bz = _kernel(args, require_series=not args.kernel)
-    t_build = time.monotonic() - t0
-    prewarm_bytecode(args.kexpr)
-    run_dir = boot.new_run_dir(paths.cache_root(), "gate")
-    if args.first and not args.fail_fast:
-        raise GateError("--first needs --fail-fast (it orders a fail-fast run)")
+def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None):
+    """One boot running the suite (and the kselftest): (verdict, parsed JUnit, kselftest
+    results, boot result)."""
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
                            stress_budget(args.profile), args.first)
-    ks_dir = None if args.no_kselftest else kselftest.prepare(
-        args.kselftest_tree or kselftest.tree_of(bz, args.kernel_dir), run_dir)
     if ks_dir is not None:
         command = kselftest.guest_command(command, ks_dir, run_dir, first=args.fail_fast)
     res = boot.run(bz, command, cache=paths.cache_root(),
                    accel=args.accel, memory=_memory(args), cpus=args.cpus,
                    silence=args.silence_timeout, total=args.timeout,
                    echo=not args.quiet_console, run_dir=run_dir, label="gate",
-                   append=_append(args))
+                   append=_append(args), tcg_thread=args.tcg_thread)
     junit = run_dir / "junit.xml"
     parsed = results.parse_junit(junit) if junit.exists() else None
-    if args.junit and junit.exists():
-        args.junit.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(junit, args.junit)
-        junit = args.junit
     ks_res = kselftest.collect(run_dir) if ks_dir is not None else None
-    if args.ktap and parsed is not None:
-        ktap = junit.with_suffix(".ktap")
-        ktap.write_text(results.to_ktap(parsed) if ks_res is None else
-                        kselftest.ktap([("nlmmap_conformance", parsed), (kselftest.SUITE, ks_res)]))
-        print(ktap.read_text(), end="")
-        log.info("gate: KTAP written to %s", ktap)
     if parsed is None and ks_res is not None and not ks_res.ok and args.fail_fast:
         # the kselftest ran first and failed: the suite was not started (fail-fast)
         verdict = judge.judge_boot(res) or judge.Verdict(
@@ -242,15 +242,66 @@ def cmd_gate(args) -> int:
                        f"console log: {res.console_path}"])
     else:
         verdict = judge.judge_tests(res, junit, parsed)
-    if ks_res is not None:
+    if ks_res is not None and not verdict.infra:
         verdict = kselftest.judge(verdict, ks_res, run_dir)
+    return verdict, parsed, ks_res, res
+
+
+def _write_results(args, run_dir: Path, verdict: judge.Verdict, parsed, ks_res) -> None:
+    """JUnit (--junit) and KTAP (--ktap): the suites' results, or one infrastructure
+    error when the run did not judge the kernel."""
+    junit = run_dir / "junit.xml"
+    if verdict.infra:
+        junit = run_dir / "junit-infrastructure.xml"
+        junit.write_text(results.infra_junit(verdict.headline, verdict.details))
+    if args.junit and junit.exists():
+        args.junit.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(junit, args.junit)
+        junit = args.junit
+    if args.ktap and (parsed is not None or verdict.infra):
+        ktap = junit.with_suffix(".ktap")
+        if verdict.infra:
+            ktap.write_text(results.infra_ktap(verdict.headline))
+        else:
+            ktap.write_text(results.to_ktap(parsed) if ks_res is None else kselftest.ktap(
+                [("nlmmap_conformance", parsed), (kselftest.SUITE, ks_res)]))
+        print(ktap.read_text(), end="")
+        log.info("gate: KTAP written to %s", ktap)
+    if verdict.infra:
+        verdict.details.append(f"JUnit (one infrastructure error): {junit}")
+
+
+def cmd_gate(args) -> int:
+    t0 = time.monotonic()
+    bz = _kernel(args, require_series=not args.kernel)
+    t_build = time.monotonic() - t0
+    prewarm_bytecode(args.kexpr)
+    if args.first and not args.fail_fast:
+        raise GateError("--first needs --fail-fast (it orders a fail-fast run)")
+    run_dir = boot.new_run_dir(paths.cache_root(), "gate")
+    ks_dir = None if args.no_kselftest else kselftest.prepare(
+        args.kselftest_tree or kselftest.tree_of(bz, args.kernel_dir), run_dir)
+    retried = []
+    for attempt in (1, 2):
+        if attempt == 2:
+            run_dir = boot.new_run_dir(paths.cache_root(), "gate-retry")
+        verdict, parsed, ks_res, res = _gate_attempt(args, bz, run_dir, ks_dir)
+        if not verdict.infra or attempt == 2:
+            break
+        # one line, parsed by `vm soak`: a retried infrastructure failure is still counted
+        print(f"gate: infrastructure failure on attempt {attempt} ({run_dir}): "
+              f"{verdict.headline}; retrying once", file=sys.stderr, flush=True)
+        retried.append(f"attempt {attempt} was an infrastructure failure, retried: "
+                       f"{verdict.headline} ({run_dir})")
+    _write_results(args, run_dir, verdict, parsed, ks_res)
     for repro in sorted(run_dir.glob("nlmmap-repro-*.json")):
         verdict.details.append(f"reproducer: {repro}\n  replay: python -m vm run -- python -m "
                                f"conformance replay {repro} --backend kernel")
+    verdict.details += retried
     verdict.details.append(f"times: kernel {t_build:.0f} s, guest {res.elapsed:.0f} s "
                            f"({res.accel.upper()}), total {time.monotonic() - t0:.0f} s")
     print(verdict.render(), file=sys.stderr if not verdict.ok else sys.stdout)
-    return 0 if verdict.ok else 1
+    return verdict.exit_code
 
 
 def _terminated(signum, _frame):

@@ -67,3 +67,22 @@ def to_ktap(res: Results, suite: str = "nlmmap_conformance") -> str:
             lines.append(f"    not ok {i} {_ktap_name(c)}")
     lines.append(f"{'ok' if res.ok else 'not ok'} 1 {suite}")
     return "\n".join(lines) + "\n"
+
+
+def infra_junit(headline: str, details: list[str], suite: str = "nlmmap_conformance") -> str:
+    """JUnit XML for a run that never judged the kernel: one ``<error>`` (an error is
+    "could not run", a ``<failure>`` would be "the kernel is wrong")."""
+    ts = ET.Element("testsuites")
+    s = ET.SubElement(ts, "testsuite", name=suite, tests="1", errors="1", failures="0",
+                      skipped="0")
+    tc = ET.SubElement(s, "testcase", classname=suite, name="infrastructure")
+    err = ET.SubElement(tc, "error", message=headline, type="infrastructure")
+    err.text = "\n".join(details)
+    return ET.tostring(ts, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def infra_ktap(headline: str, suite: str = "nlmmap_conformance") -> str:
+    """KTAP v1 for a run that never judged the kernel: the suite is ``not ok`` with the
+    ``# ERROR`` directive, so a KTAP consumer does not read it as a test failure."""
+    reason = " ".join(headline.split())
+    return f"KTAP version 1\n1..1\n# {reason}\nnot ok 1 {suite} # ERROR {reason}\n"

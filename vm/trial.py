@@ -184,7 +184,7 @@ def parse_gate_output(text: str) -> dict:
     out: dict = {"headline": "", "reproducers": [], "guest_seconds": None, "run_dir": None}
     for line in text.splitlines():
         s = line.strip()
-        if not out["headline"] and re.match(r"gate: (PASS|FAIL|error):", s):
+        if not out["headline"] and re.match(r"gate: (PASS|FAIL|ERROR|error):", s):
             out["headline"] = s
         m = re.match(r"reproducer: (\S+)", s)
         if m:

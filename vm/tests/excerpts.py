@@ -128,3 +128,138 @@ NLMMAP-GUEST: exit 0
 [   18.860069] virtme-ng-init: script exited with code 0
 [   18.904569] reboot: Power down
 """
+
+
+# ---- verbatim from console logs of real runs (~/.cache/nlmmap-gate/runs/<dir>) --------
+# 20261202-125755-32061-run/console.log, lines 170-196, 200-210, 499-501 (197-199, three
+# lines of the register dump, left out: spec/ reads register names as rule ids).
+# A debug-profile boot without no5lvl (see vm/cli.py PROFILE_APPEND): KASAN reports a
+# wild access in do_raw_spin_lock from an interrupt during identify_cpu(), 0.01 s into
+# boot; then the boot goes on to the suite's start marker.  Not netlink code.
+KASAN_AT_BOOT_NO5LVL = """\
+[    0.004247] clocksource: tsc-early: mask: 0xffffffffffffffff max_cycles: 0x398c081960b, max_idle_ns: 881590701547 ns
+[    0.009013] Calibrating delay loop (skipped), value calculated using timer frequency.. 3992.32 BogoMIPS (lpj=1996161)
+[    0.011722] ==================================================================
+[    0.012013] BUG: KASAN: wild-memory-access in do_raw_spin_lock+0x122/0x270
+[    0.012013] Write of size 4 at addr ff110001001028a8 by task swapper/0/0
+[    0.012013]
+[    0.012013] CPU: 0 UID: 0 PID: 0 Comm: swapper/0 Not tainted 6.12.117+ #1
+[    0.012013] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
+[    0.012013] Call Trace:
+[    0.012013]  <IRQ>
+[    0.012013]  dump_stack_lvl+0x66/0xa0
+[    0.012013]  kasan_report+0xe0/0x110
+[    0.012013]  ? do_raw_spin_lock+0x122/0x270
+[    0.012013]  kasan_check_range+0x100/0x1b0
+[    0.012013]  do_raw_spin_lock+0x122/0x270
+[    0.012013]  ? __pfx_do_raw_spin_lock+0x10/0x10
+[    0.012013]  handle_edge_irq+0x31/0xbb0
+[    0.012013]  __common_interrupt+0x6d/0x170
+[    0.012013]  common_interrupt+0x83/0xa0
+[    0.012013]  </IRQ>
+[    0.012013]  <TASK>
+[    0.012013]  asm_common_interrupt+0x26/0x40
+[    0.012013] RIP: 0010:x86_family+0x0/0x30
+[    0.012013] Code: 0f ae f8 83 ea 04 89 d0 e9 8d 41 03 00 66 2e 0f 1f 84 00 00 00 00 00 0f 1f 00 90 90 90 90 90 90 90 90 90 90 90 90 90 90 90 90 <f3> 0f 1e fa 0f 1f 44 00 00 89 f8 c1 e8 08 83 e0 0f 83 f8 0f 74 05
+[    0.012013] RSP: 0000:ffffffffb8e07e58 EFLAGS: 00000246
+[    0.012013] RAX: 0000000000060fb1 RBX: 0000000000020800 RCX: 00000000f6d8320b
+[    0.012013] RDX: 000000001fcbfbfd RSI: ffffffffb9520b44 RDI: 0000000000060fb1
+[    0.012013]  cpu_detect+0x120/0x2b0
+[    0.012013]  ? __pfx_lock_release+0x10/0x10
+[    0.012013]  identify_cpu+0x2c3/0x1750
+[    0.012013]  arch_cpu_finalize_init+0x25/0x350
+[    0.012013]  start_kernel+0x2fa/0x3f0
+[    0.012013]  x86_64_start_reservations+0x18/0x30
+[    0.012013]  x86_64_start_kernel+0xce/0xe0
+[    0.012013]  common_startup_64+0x12c/0x138
+[    0.012013]  </TASK>
+[    0.012013] ==================================================================
+[    0.012013] Disabling lock debugging due to kernel taint
+[   41.829003] virtme-ng-init: virtme-init: cannot find script I/O ports; make sure virtio-serial is available
+[   41.839909] virtme-ng-init: starting script (console fallback)
+NLMMAP-GUEST: start 6.12.117+
+"""
+
+# 20261202-102640-28231-run/console.log, lines 467, 482-545.
+# The old series' lock cycle mmap_lock -> nlk->pg_vec_lock -> rtnl_mutex, reported while
+# conformance/test_hardening.py ran (the pytest line the report interrupts included).
+LOCKDEP_PG_VEC_LOCK_RTNL = """\
+NLMMAP-GUEST: start 6.12.117+
+conformance/test_hardening.py::test_m1_no_lock_cycle_mmap_pg_vec_rtnl [  466.718972]
+[  466.719414] ======================================================
+[  466.719723] WARNING: possible circular locking dependency detected
+[  466.720565] 6.12.117+ #1 Not tainted
+[  466.721007] ------------------------------------------------------
+[  466.721271] python/89 is trying to acquire lock:
+[  466.721627] ffff888105779418 (&mm->mmap_lock){++++}-{3:3}, at: __might_fault+0xc3/0x170
+[  466.725672]
+[  466.725672] but task is already holding lock:
+[  466.725991] ffffffffa724aec8 (rtnl_mutex){+.+.}-{3:3}, at: dev_ifconf+0xf3/0x280
+[  466.726536]
+[  466.726536] which lock already depends on the new lock.
+[  466.726536]
+[  466.726883]
+[  466.726883] the existing dependency chain (in reverse order) is:
+[  466.727187]
+[  466.727187] -> #2 (rtnl_mutex){+.+.}-{3:3}:
+[  466.727746]        __mutex_lock+0x1a1/0xc90
+[  466.728440]        rtnetlink_rcv_msg+0x2ad/0xb20
+[  466.728676]        netlink_rcv_skb+0x137/0x370
+[  466.728904]        netlink_unicast+0x516/0x7d0
+[  466.729110]        netlink_sendmsg+0x12dd/0x2040
+[  466.729350]        __sys_sendto+0x343/0x390
+[  466.729562]        __x64_sys_sendto+0xe0/0x1c0
+[  466.729771]        do_syscall_64+0xc1/0x1e0
+[  466.729970]        entry_SYSCALL_64_after_hwframe+0x77/0x7f
+[  466.730310]
+[  466.730310] -> #1 (&nlk->pg_vec_lock){+.+.}-{3:3}:
+[  466.730691]        __mutex_lock+0x1a1/0xc90
+[  466.730891]        netlink_mmap+0xde/0x720
+[  466.731090]        __mmap_region+0xb3a/0x1af0
+[  466.731295]        mmap_region+0x1a2/0x230
+[  466.731507]        do_mmap+0x95e/0xf20
+[  466.731690]        vm_mmap_pgoff+0x15f/0x2f0
+[  466.731933]        ksys_mmap_pgoff+0x280/0x3b0
+[  466.732164]        do_syscall_64+0xc1/0x1e0
+[  466.732409]        entry_SYSCALL_64_after_hwframe+0x77/0x7f
+[  466.732708]
+[  466.732708] -> #0 (&mm->mmap_lock){++++}-{3:3}:
+[  466.733065]        __lock_acquire+0x26ca/0x3f40
+[  466.733296]        lock_acquire+0x191/0x4f0
+[  466.733531]        __might_fault+0xf3/0x170
+[  466.733759]        _copy_to_user+0x22/0x80
+[  466.733963]        inet_gifconf+0x208/0x3a0
+[  466.734168]        dev_ifconf+0x14c/0x280
+[  466.734387]        sock_ioctl+0x30c/0x5e0
+[  466.734584]        __x64_sys_ioctl+0x123/0x180
+[  466.734792]        do_syscall_64+0xc1/0x1e0
+[  466.734990]        entry_SYSCALL_64_after_hwframe+0x77/0x7f
+[  466.735244]
+[  466.735244] other info that might help us debug this:
+[  466.735244]
+[  466.735691] Chain exists of:
+[  466.735691]   &mm->mmap_lock --> &nlk->pg_vec_lock --> rtnl_mutex
+[  466.735691]
+[  466.736368]  Possible unsafe locking scenario:
+[  466.736368]
+[  466.736626]        CPU0                    CPU1
+[  466.736850]        ----                    ----
+[  466.737092]   lock(rtnl_mutex);
+[  466.737364]                                lock(&nlk->pg_vec_lock);
+[  466.737686]                                lock(rtnl_mutex);
+[  466.738010]   rlock(&mm->mmap_lock);
+[  466.738290]
+"""
+
+# 20261202-102426-27574-kvm-probe/console.log, lines 1-8.
+# QEMU itself failing (the KVM probe boot on this host): no kernel line at all.
+QEMU_KVM_ASSERTION = """\
+virtme: waiting for virtiofsd to start
+fuse: invalid argument `/tmp/virtmedmy_2gwn'
+virtme: waiting for virtiofsd to start
+virtme: waiting for virtiofsd to start
+virtme: waiting for virtiofsd to start
+virtme: waiting for virtiofsd to start
+virtme-run: failed to start virtiofsd, fallback to 9pqemu-system-x86_64: error: failed to set MSR 0x10a to 0x69
+qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.
+"""

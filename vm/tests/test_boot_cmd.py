@@ -35,3 +35,14 @@ def test_guest_script_reports_status_even_after_exit():
     body = text.split("(\n", 1)[1]
     assert body.startswith("exit 7\n)\nrc=$?")
     assert "echo $rc > /r/status" in text and "dmesg > /r/dmesg.txt" in text
+
+
+def test_tcg_thread_mode_goes_to_qemu_only_for_smp_tcg():
+    def cmd(accel, cpus, mode):
+        return boot.vng_command("vng", Path("/k/bzImage"), accel=accel, memory="1G",
+                                cpus=cpus, rwdirs=[], exec_cmd=None, tcg_thread=mode)
+    # "=" form: vng's argparse would take a separate "-accel ..." for an option
+    assert "--qemu-opts=-accel tcg,thread=single" in cmd("tcg", 2, "single")
+    assert "--qemu-opts=-accel tcg,thread=multi" in cmd("tcg", 2, "multi")
+    assert not [a for a in cmd("tcg", 1, "single") + cmd("kvm", 2, "single")
+                if a.startswith("--qemu-opts")]
