@@ -7,9 +7,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from . import ordering
 from .backends import make_backend
+from .rundir import hypothesis_home
+
+if hypothesis_home() is not None:  # the gate's guest: the repository is read-only
+    set_hypothesis_home_dir(hypothesis_home())
 
 BACKENDS = ["model", pytest.param("kernel", marks=pytest.mark.kernel)]
 # NLMMAP_EXTRA_BACKEND=mutant:NAME also runs every scenario against a deliberately broken

@@ -14,8 +14,10 @@ run as JSON (``python -m conformance replay FILE [--backend model|kernel]``).
 
 from __future__ import annotations
 
+import ast
 import os
 import time
+from collections import Counter
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -24,6 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from .backends import make_backend
 from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type compared)
 from .replay import Recorder, save
+from .rundir import results_dir
 from .uapi import (
     NETLINK_ROUTE,
     NL_MMAP_HDRLEN,
@@ -47,7 +50,7 @@ PROGRESS_EVERY = 20.0  # seconds between progress lines (the gate kills a silent
 
 class Stats:
     steps = 0  # hypothesis steps (rules executed)
-    ops = 0  # backend calls (each compared on the kernel)
+    ops: Counter = Counter()  # backend calls by operation (each compared on the kernel)
     examples = 0
     started = 0.0
     progress = None  # callable(str) or None
@@ -111,7 +114,7 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
             return None
         except AssertionError as e:
             path = save(self.b.ops, str(e), self.backend_name,
-                        os.path.join(_results(), f"nlmmap-repro-{self.backend_name}.json"))
+                        os.path.join(results_dir(), f"nlmmap-repro-{self.backend_name}.json"))
             raise AssertionError(f"{e}\nreplayable sequence written to {path}") from None
 
     def _dst(self, i: int) -> int:
@@ -261,27 +264,25 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
                 self._guard(self.b.frame, sid, "tx", i)
 
     def teardown(self):
-        Stats.ops += len(self.b.ops)
+        Stats.ops.update(op for op, _args in self.b.ops)
         self.b.close_all()
         Stats.tick()
 
 
-def _results() -> str:
-    from .replay import results_dir
-    return results_dir()
-
-
 def run(backend_name: str, total_steps: int, steps_per: int,
-        progress=None, shrink: bool = True) -> tuple[int, int, int, float]:
-    """Run the machine until about ``total_steps`` steps were executed. Returns
-    (steps, backend operations, examples, seconds). ``progress(line)`` is called every
-    PROGRESS_EVERY seconds. One failure is reported (the first distinct one), shrunk
-    unless ``shrink`` is False (host-side checks that only need the catch)."""
+        progress=None, shrink: bool = True,
+        derandomize: bool = False) -> tuple[int, Counter, int, float]:
+    """Run the machine until about ``total_steps`` steps were executed. Returns (steps,
+    recorded backend operations by name, examples, seconds). ``progress(line)`` is called
+    every PROGRESS_EVERY seconds. One failure is reported (the first distinct one), shrunk
+    unless ``shrink`` is False (host-side checks that only need the catch); ``derandomize``
+    fixes the sequences (host-side checks of the machine itself)."""
     from hypothesis.stateful import run_state_machine_as_test
 
     machine = type(f"Machine_{backend_name.replace('-', '_')}", (NetlinkMmapMachine,),
                    {"backend_name": backend_name})
-    Stats.steps = Stats.examples = Stats.ops = 0
+    Stats.steps = Stats.examples = 0
+    Stats.ops = Counter()
     Stats.started = Stats.last_report = time.monotonic()
     Stats.progress = progress
     while Stats.steps < total_steps:
@@ -291,7 +292,21 @@ def run(backend_name: str, total_steps: int, steps_per: int,
         examples = max(1, remaining // max(1, steps_per))
         run_state_machine_as_test(machine, settings=settings(
             max_examples=examples, stateful_step_count=steps_per, deadline=None,
-            database=None, derandomize=False, print_blob=True, report_multiple_bugs=False,
+            database=None, derandomize=derandomize, print_blob=True, report_multiple_bugs=False,
             phases=[p for p in Phase if shrink or p is not Phase.shrink],
             suppress_health_check=list(HealthCheck)))
     return Stats.steps, Stats.ops, Stats.examples, time.monotonic() - Stats.started
+
+
+def machine_operations() -> set[str]:
+    """The recorded backend operations the machine's rules can call (read from its
+    source): a run that never reaches one of them has lost part of its power."""
+    from .replay import MUTATING
+
+    tree = ast.parse(open(__file__).read())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef)
+               and n.name == NetlinkMmapMachine.__name__)
+    names = {n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute)
+             and (isinstance(n.value, ast.Name) and n.value.id == "b"
+                  or isinstance(n.value, ast.Attribute) and n.value.attr == "b")}
+    return names & MUTATING

@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import socket
 import struct
 from dataclasses import dataclass
 
@@ -166,12 +165,6 @@ class TestDriver(GenlClient):
                         nla_u32(A_COUNT, count) + nla_u32(A_SIZE, size))
 
 
-def dump_message(index: int, size: int) -> tuple[int, int, int, bytes]:
-    """(len, type, flags, payload) of dump message ``index``."""
-    from .uapi import NLM_F_MULTI
-    return (16 + size, DUMP_TYPE, NLM_F_MULTI, bytes([index & 0xFF]) * size)
-
-
 __all__ = ["TestDriver", "GenlClient", "Tracer", "TraceEvent", "NLMSG_DONE"]
 
 
@@ -273,13 +266,3 @@ class Tracer:
                 break
             chunks.append(b)
         return parse_trace(b"".join(chunks).decode(errors="replace"))
-
-
-
-def recv_all_nowait(sock: socket.socket) -> list[bytes]:
-    out = []
-    while True:
-        try:
-            out.append(sock.recv(65536, socket.MSG_DONTWAIT))
-        except BlockingIOError:
-            return out

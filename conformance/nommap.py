@@ -98,10 +98,10 @@ def kernel_outcomes() -> dict:
     return out
 
 
-def model_outcomes() -> dict:
-    """The same probe on the model of a kernel without the series."""
+def model_outcomes(netlink_mmap: bool = False) -> dict:
+    """The same probe on the model of a kernel without the series (or with it)."""
     from model import World
-    w = World(netlink_mmap=False)
+    w = World(netlink_mmap=netlink_mmap)
     fd = w.socket(NETLINK_GENERIC).value
     w.bind(fd)
     req = (REQ.block_size, REQ.block_nr, REQ.frame_size, REQ.frame_nr)

@@ -15,6 +15,7 @@ import time
 
 from .backends import make_backend
 from .backends.base import Backend
+from .rundir import results_dir
 from .uapi import RingReq
 
 MUTATING = {
@@ -64,16 +65,6 @@ class Recorder:
             self.ops.append([name, [_enc(a) for a in args]])
             return attr(*args)
         return call
-
-
-def results_dir() -> str:
-    """Where reproducers and run summaries go: in the guest the gate's run directory
-    (NLMMAP_RUN_DIR, kept on the host; the guest's /tmp is lost at power-off)."""
-    for var in ("NLMMAP_RESULTS", "NLMMAP_RUN_DIR", "NLMMAP_RESULTS_DIR", "RESULTS_DIR"):
-        d = os.environ.get(var)
-        if d and os.path.isdir(d) and os.access(d, os.W_OK):
-            return d
-    return "/tmp"
 
 
 def save(ops: list[list], error: str, backend: str, path: str | None = None) -> str:

@@ -67,10 +67,6 @@ class Ring:
     def set_len(self, i: int, n: int) -> None:
         self.m.set_u32(self.offset(i) + 4, n)
 
-    def write_hdr(self, i: int, h: FrameHdr) -> None:
-        self.m.write(self.offset(i), NL_MMAP_HDR.pack(h.status, h.len, h.group, h.pid,
-                                                      h.uid, h.gid))
-
     def payload(self, i: int, n: int | None = None) -> bytes:
         """``n`` bytes of frame ``i``'s message area (default: nm_len, capped)."""
         if n is None:

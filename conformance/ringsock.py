@@ -5,7 +5,6 @@ plumbing on a kernel without the feature)."""
 
 from __future__ import annotations
 
-import socket
 import time
 
 from .ring import RingView
@@ -120,7 +119,3 @@ class RingSocket:
         if self.rings:
             self.map.munmap()
         self.sock.close()
-
-
-def proto_socket(proto: int) -> socket.socket:
-    return open_netlink(proto)

@@ -187,14 +187,13 @@ def stress_budget(profile: str) -> dict[str, str]:
 def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[0],
                  fail_fast: bool = False, env: dict[str, str] | None = None,
                  first: list[str] = ()) -> str:
-    """The command the guest runs: pytest on the read-only repo, state in the rw dir.
+    """The command the guest runs: pytest on the read-only repo, state in the rw dir
+    (NLMMAP_RUN_DIR, exported by the guest script: conformance/rundir.py).
     Fail-fast runs order the suite cheapest-first, ``first`` before all (see
     conformance/ordering.py)."""
-    boot_py = ("import sys, hypothesis.configuration as c; c.set_hypothesis_home_dir(sys.argv[1]);"
-               " import pytest; sys.exit(pytest.main(sys.argv[2:]))")
-    argv = [sys.executable, "-c", boot_py, str(run_dir / "hypothesis"),
-            "conformance", "-m", "kernel", "-p", "no:cacheprovider", "-v", "--color=no",
-            "-o", "console_output_style=classic", f"--junitxml={run_dir / 'junit.xml'}"]
+    argv = [sys.executable, "-m", "pytest", "conformance", "-m", "kernel", "-p",
+            "no:cacheprovider", "-v", "--color=no", "-o", "console_output_style=classic",
+            f"--junitxml={run_dir / 'junit.xml'}"]
     if kexpr:
         argv += ["-k", kexpr]
     if fail_fast:

@@ -29,7 +29,6 @@ class Source:
     tree: Path
     version: str  # identity used in the cache key, e.g. "linux-source-6.12 6.12.117-1~deb12u1"
     kernelversion: str  # from the Makefile, e.g. "6.12.117"
-    owned: bool  # True: our cache tree; False: the developer's --kernel-dir
     cacheable: bool = True
 
 
@@ -184,7 +183,7 @@ def default_source(cache: Path, patches: list[series_mod.Patch]) -> Source:
             log.info("source: applied %d patches to %s", len(patches), tree)
     else:
         log.info("source: %s already has the series (%d patches)", tree, len(patches))
-    return Source(tree, f"{PACKAGE} {deb}", makefile_version(tree), owned=True)
+    return Source(tree, f"{PACKAGE} {deb}", makefile_version(tree))
 
 
 def developer_source(tree: Path, patches: list[series_mod.Patch]) -> Source:
@@ -202,4 +201,4 @@ def developer_source(tree: Path, patches: list[series_mod.Patch]) -> Source:
         if head:
             ident = f"git {head} {hashlib.sha256(diff).hexdigest()} {kv}"
             cacheable = True
-    return Source(tree, ident, kv, owned=False, cacheable=cacheable)
+    return Source(tree, ident, kv, cacheable=cacheable)
