@@ -44,7 +44,11 @@ ROOTFLAGS = "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cac
 # kernel still sees 2 CPUs (preemption, IPIs, per-CPU data, the SMP code paths) but
 # vCPUs never run truly in parallel.  --tcg-thread picks one.
 TCG_THREAD = "multi"
-APPEND = ["printk.time=1", "panic=-1", "console_msg_format=default"]
+# no_timer_check: while booting, check_timer() lets the timer tick for ~20 ms of TSC time
+# and panics ("IO-APIC + timer doesn't work!") if fewer ticks arrived; a TCG vCPU on a
+# busy host misses that window (1 boot in 8 under load, `vm soak`).  QEMU's IO-APIC
+# timer routing is not the broken hardware the check is for.
+APPEND = ["printk.time=1", "panic=-1", "console_msg_format=default", "no_timer_check"]
 if os.environ.get("NLMMAP_9P_CACHE", "loose") != "none":
     APPEND.append(ROOTFLAGS.replace("loose", os.environ.get("NLMMAP_9P_CACHE", "loose")))
 

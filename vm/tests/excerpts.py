@@ -263,3 +263,35 @@ virtme: waiting for virtiofsd to start
 virtme-run: failed to start virtiofsd, fallback to 9pqemu-system-x86_64: error: failed to set MSR 0x10a to 0x69
 qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.
 """
+
+# 20261202-130950-7660-gate/console.log, lines 143-167 (the end of the log): the fast kernel
+# under TCG with 2 vCPUs on the busy 2-core host, `vm soak` run 7 of 50.  check_timer()
+# waits for timer interrupts that a starved TCG vCPU did not deliver in time; the
+# guest panicked 0.018 s into boot, long before the suite.
+IOAPIC_TIMER_PANIC = """\
+[    0.005000] APIC: Switch to symmetric I/O mode setup
+[    0.010000] ..TIMER: vector=0x30 apic1=0 pin1=2 apic2=-1 pin2=-1
+[    0.011000] ..MP-BIOS bug: 8254 timer not connected to IO-APIC
+[    0.011000] ...trying to set up timer (IRQ0) through the 8259A ...
+[    0.011000] ..... (found apic 0 pin 2) ...
+[    0.012000] ....... failed.
+[    0.012000] ...trying to set up timer as Virtual Wire IRQ...
+[    0.016000] ..... failed.
+[    0.016000] ...trying to set up timer as ExtINT IRQ...
+[    0.018000] ..... failed :
+[    0.018000] Kernel panic - not syncing: IO-APIC + timer doesn't work!  Boot with apic=debug and send a report.  Then try booting with the 'noapic' option.
+[    0.018000] CPU: 0 UID: 0 PID: 0 Comm: swapper/0 Not tainted 6.12.117 #1
+[    0.018000] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
+[    0.018000] Call Trace:
+[    0.018000]  <TASK>
+[    0.018000]  panic+0x32b/0x390
+[    0.018000]  setup_IO_APIC+0x83e/0x860
+[    0.018000]  ? clear_IO_APIC_pin+0x16c/0x260
+[    0.018000]  apic_intr_mode_init+0x6e/0xf0
+[    0.018000]  x86_late_time_init+0x24/0x40
+[    0.018000]  start_kernel+0x4af/0x800
+[    0.018000]  x86_64_start_reservations+0x18/0x30
+[    0.018000]  x86_64_start_kernel+0xc5/0xe0
+[    0.018000]  common_startup_64+0x12c/0x138
+[    0.018000]  </TASK>
+"""

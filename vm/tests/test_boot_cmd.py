@@ -14,6 +14,7 @@ def test_vng_command_tcg_rwdir_exec():
     assert cmd[-2:] == ["--exec", "sh /c/runs/x/guest.sh"]
     appended = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--append"]
     assert "printk.time=1" in appended and "panic=-1" in appended
+    assert "no_timer_check" in appended  # a starved TCG vCPU fails the boot-time timer check
 
 
 def test_user_append_comes_after_the_defaults():

@@ -42,6 +42,13 @@ def test_boot_time_splat_outside_netlink_is_infrastructure_even_if_the_suite_pas
     assert v.render().startswith("gate: ERROR: infrastructure failure")
 
 
+def test_boot_panic_of_the_timer_check_is_infrastructure(tmp_path):
+    v = judge.judge_boot(boot(tmp_path, ex.IOAPIC_TIMER_PANIC, status=None, vng_status=255))
+    assert v is not None and v.infra and v.exit_code == 3
+    assert "kernel splat while booting, outside netlink code (panic): Kernel panic - not " \
+           "syncing: IO-APIC + timer doesn't work!" in v.headline
+
+
 def test_netlink_splat_after_the_suite_started_fails(tmp_path):
     junit, res = passing(tmp_path)
     v = judge.judge_tests(boot(tmp_path, ex.CLEAN_BOOT.split("NLMMAP-GUEST")[0]
