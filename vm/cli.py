@@ -158,10 +158,10 @@ def cmd_shell(args) -> int:
 
 DIFF_STEPS = (10000, 1000)  # fast, debug
 # The stress test's budget (conformance/test_stress.py): the debug profile (KASAN,
-# lockdep) runs until 100,000 outcomes were checked, at most 20 min; the host's
+# lockdep) runs until 100,000 outcomes were checked, at most 40 min; the host's
 # NLMMAP_STRESS_* variables override.
 STRESS = {"fast": {"NLMMAP_STRESS_SECONDS": "30"},
-          "debug": {"NLMMAP_STRESS_SECONDS": "1200", "NLMMAP_STRESS_CHECKS": "100000"}}
+          "debug": {"NLMMAP_STRESS_SECONDS": "2400", "NLMMAP_STRESS_CHECKS": "100000"}}
 
 
 # The debug profile boots without 5-level paging. 6.12's pgtable_l5_enabled() reads the

@@ -94,7 +94,7 @@ def test_debug_gate_gives_the_stress_test_a_checked_outcome_budget(monkeypatch):
     monkeypatch.delenv("NLMMAP_STRESS_CHECKS", raising=False)
     monkeypatch.delenv("NLMMAP_STRESS_SECONDS", raising=False)
     debug = cli.guest_pytest(Path("/r"), None, 1000, env=cli.stress_budget("debug"))
-    assert "NLMMAP_STRESS_CHECKS=100000 " in debug and "NLMMAP_STRESS_SECONDS=1200 " in debug
+    assert "NLMMAP_STRESS_CHECKS=100000 " in debug and "NLMMAP_STRESS_SECONDS=2400 " in debug
     fast = cli.guest_pytest(Path("/r"), None, env=cli.stress_budget("fast"))
     assert "NLMMAP_STRESS_CHECKS" not in fast and "NLMMAP_STRESS_SECONDS=30 " in fast
     monkeypatch.setenv("NLMMAP_STRESS_CHECKS", "5")
