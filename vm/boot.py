@@ -40,9 +40,11 @@ ROOTFLAGS = "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cac
 # over the first byte, syncs the other CPUs, writes the rest, then the first byte.  With
 # 2 vCPUs under MTTCG the guest printed "Oops: int3" in code that is not ours about once
 # in 90 boots; the suspected cause is a vCPU still executing a translation of the
-# half-patched site.  thread=single runs all vCPUs round-robin in one host thread: the
-# kernel still sees 2 CPUs (preemption, IPIs, per-CPU data, the SMP code paths) but
-# vCPUs never run truly in parallel.  --tcg-thread picks one.
+# half-patched site.  thread=single runs all vCPUs round-robin in one host thread, which
+# rules that out, but then two guest threads never run at the same instant: the race
+# tests (hardening H1, stress) would only interleave at time-slice ends.  So MTTCG stays
+# the default (a boot-time int3 is an infrastructure failure, retried once) and
+# --tcg-thread single is there to tell the two apart.
 TCG_THREAD = "multi"
 # no_timer_check: while booting, check_timer() lets the timer tick for ~20 ms of TSC time
 # and panics ("IO-APIC + timer doesn't work!") if fewer ticks arrived; a TCG vCPU on a

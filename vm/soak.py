@@ -8,6 +8,11 @@ the run directories of the non-passing runs.  Infrastructure failures the gate r
 (and that then passed) are counted as boots of their own: they are what a mitigation is
 meant to remove.  With no spurious FAIL the 95% upper bound of the FAIL rate is printed
 (exact binomial, ``1 - 0.05 ** (1 / n)``), since "0 of 50" is not "0%".
+
+``--rejudge DIR`` judges the guest runs of an earlier soak again with the current judge
+(console, status, JUnit and kselftest output are all in the run dirs): the same boots,
+classified by today's rules.  A run that was one boot then and is an infrastructure
+failure now was not retried then; it is counted as ERROR.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ import json
 import logging
 import re
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import boot, build, paths, trial
+from . import boot, build, console, judge, kselftest, paths, results, trial
 from .errors import GateError
 
 log = logging.getLogger(__name__)
@@ -68,6 +74,61 @@ def run_of(index: int, t: trial.Trial) -> Run:
     return Run(index, t.exit, cause, retried, t.run_dir, t.guest_seconds, t.log)
 
 
+VERDICT_LINE = re.compile(r"^gate: (PASS|FAIL|ERROR|error):", re.M)
+# the boot lines of the gate's log (vm/boot.py): where each guest ran and how it ended
+_BOOT_START = re.compile(r"\(console: (?P<dir>\S+)/console\.log\)")
+_BOOT_END = re.compile(r"boot: guest finished in (?P<s>[\d.]+) s \(command status (?P<status>\S+),"
+                       r" vng status (?P<vng>[^,)]+)(?P<hang>, HANG)?\)")
+
+
+def _int(text: str) -> int | None:
+    return None if text == "None" else int(text)
+
+
+def boots_in(gate_log: str) -> list[boot.BootResult]:
+    """The guest runs a gate log names, read back from their run dirs."""
+    out, run_dir = [], None
+    for line in gate_log.splitlines():
+        m = _BOOT_START.search(line)
+        if m:
+            run_dir = Path(m.group("dir"))
+            continue
+        m = _BOOT_END.search(line)
+        if m and run_dir is not None:
+            log_path = run_dir / "console.log"
+            text = log_path.read_text(errors="replace") if log_path.exists() else ""
+            out.append(boot.BootResult(_int(m.group("status")), console.clean(text), log_path,
+                                       run_dir, bool(m.group("hang")), float(m.group("s")),
+                                       "tcg", _int(m.group("vng"))))
+            run_dir = None
+    return out
+
+
+def rejudge_boot(b: boot.BootResult) -> judge.Verdict:
+    """The verdict today's judge gives one finished guest run (suite and kselftest)."""
+    junit = b.run_dir / "junit.xml"
+    try:
+        parsed = results.parse_junit(junit) if junit.exists() else None
+    except ET.ParseError:  # a guest killed while writing it
+        parsed = None
+    v = judge.judge_tests(b, junit, parsed)
+    if (b.run_dir / kselftest.OUTPUT).exists() and not v.infra:
+        v = kselftest.judge(v, kselftest.collect(b.run_dir), b.run_dir)
+    return v
+
+
+def rejudge_run(index: int, gate_log: Path) -> Run:
+    boots = boots_in(gate_log.read_text(errors="replace"))
+    if not boots:
+        return Run(index, 2, "no guest run in the gate log", log=str(gate_log))
+    verdicts = [rejudge_boot(b) for b in boots]
+    last = verdicts[-1]
+    retried = [normalise(v.headline) for v in verdicts[:-1] if v.infra]
+    cause = "PASS" if last.ok else normalise(f"gate: {last.word}: {last.headline}")
+    return Run(index, last.exit_code, cause, retried, str(boots[-1].run_dir), None,
+               str(gate_log))
+
+
 def upper_bound_95(failures: int, n: int) -> float | None:
     """Exact one-sided 95% upper bound of a rate with 0 events in n trials (else None:
     with events the observed count is what gets reported)."""
@@ -105,7 +166,10 @@ def table(runs: list[Run]) -> str:
 def add_parser(sub) -> None:
     p = sub.add_parser("soak", help="run the gate N times on one kernel; print outcomes by "
                        "cause (spurious failure rate)")
-    p.add_argument("--runs", type=int, required=True, metavar="N", help="gate runs")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--runs", type=int, metavar="N", help="gate runs")
+    what.add_argument("--rejudge", type=Path, metavar="SOAK_DIR",
+                      help="judge an earlier soak's guest runs again with today's rules")
     p.add_argument("--kernel", type=Path, metavar="BZIMAGE",
                    help="kernel to boot (default: the series' kernel through the cache)")
     p.add_argument("--profile", choices=("fast", "debug"), default="fast")
@@ -117,6 +181,17 @@ def cmd_soak(args) -> int:
     gate_args = list(args.gate_args)
     if gate_args and gate_args[0] == "--":
         gate_args = gate_args[1:]
+    if args.rejudge is not None:
+        logs = sorted(args.rejudge.glob("run-*/gate.log"))
+        if not logs:
+            raise GateError(f"{args.rejudge} has no run-*/gate.log: not a soak directory")
+        done = [p for p in logs if VERDICT_LINE.search(p.read_text(errors="replace"))]
+        if len(done) < len(logs):
+            log.info("soak: %d gate run(s) without a verdict (running, or killed) left out",
+                     len(logs) - len(done))
+        text = table([rejudge_run(i, p) for i, p in enumerate(done, 1)])
+        print(f"re-judged with today's rules: {args.rejudge}\n{text}")
+        return 0
     if args.runs < 1:
         raise GateError(f"--runs must be at least 1, not {args.runs}")
     if "--kernel" in gate_args or "-x" in gate_args or "--fail-fast" in gate_args:

@@ -212,3 +212,24 @@ def test_soak_table_by_cause():
 def test_upper_bound_of_zero_failures(n, bound):
     assert soak.upper_bound_95(0, n) == pytest.approx(bound, abs=1e-4)
     assert soak.upper_bound_95(1, n) is None
+
+
+def test_rejudge_reads_the_boots_of_an_old_soak_run(tmp_path):
+    """A soak run from before the infrastructure rules (gate log lines as vm/boot.py
+    writes them, the real console of soak run 7): FAIL then, ERROR now."""
+    guest = tmp_path / "20261202-130950-7660-gate"
+    guest.mkdir()
+    (guest / "console.log").write_text(ex.IOAPIC_TIMER_PANIC)
+    log = tmp_path / "soak" / "run-007" / "gate.log"
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        "[13:09:50 vm.boot] boot: /k/bzImage under TCG, 2G, 2 CPUs (console: "
+        f"{guest}/console.log)\n"
+        "[13:10:14 vm.boot] boot: guest finished in 23.8 s (command status None, vng status "
+        "255)\n"
+        "gate: FAIL: kernel splat on the console (panic): Kernel panic - not syncing: "
+        "IO-APIC + timer doesn't work!  Boot with apic=debug and send a report.\n")
+    r = soak.rejudge_run(7, log)
+    assert r.exit == 3 and r.run_dir == str(guest) and r.retried == []
+    assert r.cause.startswith("gate: ERROR: infrastructure failure, not a verdict on the "
+                              "kernel: kernel splat while booting, outside netlink code (panic)")
