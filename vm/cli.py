@@ -40,8 +40,9 @@ def _common(p: argparse.ArgumentParser, *, boots: bool = True) -> None:
                        help="extra kernel command line argument (repeatable)")
         p.add_argument("--silence-timeout", type=float, default=300, metavar="S",
                        help="kill the guest as hung after S seconds without output")
-        p.add_argument("--timeout", type=float, default=3600, metavar="S",
-                       help="overall limit for one guest run")
+        p.add_argument("--timeout", type=float, default=None, metavar="S",
+                       help="overall limit for one guest run (default 3600; 7200 for the "
+                       "debug profile, whose stress run alone may take 40 min)")
         p.add_argument("-q", "--quiet-console", action="store_true",
                        help="do not stream the guest console (it is still logged)")
 
@@ -119,6 +120,10 @@ def _memory(args) -> str:
     return args.memory or ("4G" if args.profile == "debug" else "2G")
 
 
+def _timeout(args) -> float:
+    return args.timeout or (7200 if args.profile == "debug" else 3600)
+
+
 def cmd_build(args) -> int:
     t0 = time.monotonic()
     bz = _kernel(args, require_series=False)
@@ -130,7 +135,7 @@ def cmd_build(args) -> int:
 def _boot(args, bz: Path, command: str, label: str) -> boot.BootResult:
     return boot.run(bz, command, cache=paths.cache_root(), accel=args.accel,
                     memory=_memory(args), cpus=args.cpus, silence=args.silence_timeout,
-                    total=args.timeout, echo=not args.quiet_console, label=label,
+                    total=_timeout(args), echo=not args.quiet_console, label=label,
                     append=_append(args), tcg_thread=args.tcg_thread)
 
 
@@ -228,7 +233,7 @@ def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None):
         command = kselftest.guest_command(command, ks_dir, run_dir, first=args.fail_fast)
     res = boot.run(bz, command, cache=paths.cache_root(),
                    accel=args.accel, memory=_memory(args), cpus=args.cpus,
-                   silence=args.silence_timeout, total=args.timeout,
+                   silence=args.silence_timeout, total=_timeout(args),
                    echo=not args.quiet_console, run_dir=run_dir, label="gate",
                    append=_append(args), tcg_thread=args.tcg_thread)
     junit = run_dir / "junit.xml"
