@@ -3,7 +3,7 @@
 # Idempotent: packages already present are not reinstalled.
 set -euo pipefail
 pkgs=(linux-source-6.12 qemu-system-x86 ccache flex bison bc libelf-dev libssl-dev
-      dwarves cpio xz-utils kmod iproute2 nftables busybox-static)
+      dwarves cpio xz-utils kmod iproute2 nftables busybox-static gcc make libc6-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

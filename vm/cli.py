@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import bisect, boot, build, judge, kselftest, mutants, paths, results, soak
+from . import bisect, boot, build, judge, kselftest, mutants, paths, results, soak, \
+    thirdparty
 from .errors import GateError
 
 log = logging.getLogger("vm")
@@ -228,7 +229,8 @@ def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None):
     """One boot running the suite (and the kselftest): (verdict, parsed JUnit, kselftest
     results, boot result)."""
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
-                           stress_budget(args.profile), args.first)
+                           {**stress_budget(args.profile), **thirdparty.prepare(run_dir)},
+                           args.first)
     if ks_dir is not None:
         command = kselftest.guest_command(command, ks_dir, run_dir, first=args.fail_fast)
     res = boot.run(bz, command, cache=paths.cache_root(),
