@@ -4,16 +4,15 @@ running one in the background with its output kept."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
 
+from . import rundir
+
 SOURCES = Path(__file__).resolve().parent.parent / "thirdparty"
 # set by the gate: the directory the host already built into (make finds it up to date)
 BUILD_ENV = "NLMMAP_THIRDPARTY_BUILD"
-# set by the gate: where each run's command line, exit status and output are kept
-LOG_ENV = "NLMMAP_OLD_USERSPACE_LOG"
 
 
 def build(out: Path) -> Path:
@@ -27,12 +26,11 @@ def build(out: Path) -> Path:
 
 
 def keep_log(name: str, argv: list[str], status: int | None, output: str) -> None:
-    """Keep a program's run for the record (the closing note quotes these)."""
-    where = os.environ.get(LOG_ENV)
-    if not where:
-        return
-    Path(where).mkdir(parents=True, exist_ok=True)
-    with (Path(where) / f"{name}.txt").open("a") as f:
+    """Keep a program's run for the record: ``old-userspace/NAME.txt`` in the gate's run
+    directory (the closing note quotes these)."""
+    where = Path(rundir.results_dir()) / "old-userspace"
+    where.mkdir(parents=True, exist_ok=True)
+    with (where / f"{name}.txt").open("a") as f:
         f.write(f"$ {' '.join(argv)}\n{output}[exit status {status}]\n\n")
 
 

@@ -12,8 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import bisect, boot, build, judge, kselftest, mutants, paths, results, soak, \
-    thirdparty
+from . import bisect, boot, build, judge, kselftest, mutants, paths, results, soak, thirdparty
 from .errors import GateError
 
 log = logging.getLogger("vm")
