@@ -22,7 +22,9 @@ SOURCES = paths.REPO / "thirdparty"
 BUILD_ENV = "NLMMAP_THIRDPARTY_BUILD"
 
 
-def digest(root: Path = SOURCES) -> str:
+def digest(root: Path | None = None) -> str:
+    """Content key of ``root`` (default: thirdparty/)."""
+    root = root or SOURCES
     h = hashlib.sha256()
     for f in sorted(p for p in root.rglob("*") if p.is_file()):
         h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")

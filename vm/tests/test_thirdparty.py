@@ -53,7 +53,7 @@ def test_prepare_failure_names_the_log(tmp_path, monkeypatch):
 def test_prepare_hands_the_build_dir_to_the_guest(tmp_path, monkeypatch):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "Makefile").write_text("all:\n\ttouch $(O)/built\n")
+    (src / "Makefile").write_text("all:\n\tmkdir -p $(O) && touch $(O)/built\n")
     monkeypatch.setattr(thirdparty, "SOURCES", src)
     monkeypatch.setenv("NLMMAP_CACHE", str(tmp_path / "cache"))
     env = thirdparty.prepare(tmp_path)
