@@ -25,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from .backends import make_backend
 from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type compared)
+from .helpers import SMALL  # RX rings where dump chunks fit (payload >= NLMSG_GOODSIZE)
 from .replay import Recorder, save
 from .rundir import results_dir
 from .uapi import (
@@ -38,7 +39,6 @@ from .uapi import (
     nlmsg,
 )
 
-RX0 = RingReq.simple(PAGE_SIZE, 4)  # dump chunks fit (payload >= NLMSG_GOODSIZE)
 TX0 = RingReq.simple(PAGE_SIZE, 2)
 RX1 = RingReq(PAGE_SIZE, 2, PAGE_SIZE // 2, 4)  # small frames: dump chunks are COPY
 SIZES = [0, 24, 100, 1000, 2000, 2008, 2012, 3000, 4052, 4056, 5000]
@@ -88,15 +88,15 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         b.close(gone)
         self.gone = gone
         self.route = b.socket(NETLINK_ROUTE)
-        b.set_ring(self.s[0], False, RX0)
+        b.set_ring(self.s[0], False, SMALL)
         b.set_ring(self.s[0], True, TX0)
         b.set_ring(self.s[1], False, RX1)
-        b.set_ring(self.route, False, RX0)
+        b.set_ring(self.route, False, SMALL)
         b.set_ring(self.route, True, TX0)
         self.map0 = b.mmap(self.s[0])
         b.mmap(self.s[1])
         b.mmap(self.route)
-        self.rx = {self.s[0]: RX0, self.s[1]: RX1, self.route: RX0}
+        self.rx = {self.s[0]: SMALL, self.s[1]: RX1, self.route: SMALL}
         self.tx_socks = [self.s[0], self.route]
         self.held: list[int] = []
         self.tx_idx = {sid: 0 for sid in self.tx_socks}

@@ -7,7 +7,8 @@ import errno
 import os
 import re
 import struct
-from dataclasses import dataclass
+
+from model.outcome import Event
 
 from .uapi import (
     NETLINK_GENERIC,
@@ -165,7 +166,7 @@ class TestDriver(GenlClient):
                         nla_u32(A_COUNT, count) + nla_u32(A_SIZE, size))
 
 
-__all__ = ["TestDriver", "GenlClient", "Tracer", "TraceEvent", "NLMSG_DONE"]
+__all__ = ["TestDriver", "GenlClient", "Tracer", "NLMSG_DONE"]
 
 
 # --- tracefs -------------------------------------------------------------------------
@@ -177,29 +178,16 @@ _TX_RE = re.compile(r"netlink_mmap_tx: portid=(\d+) frame=(-?\d+) len=(\d+) mode
                     r"reason=(\w+)")
 
 
-@dataclass(frozen=True)
-class TraceEvent:
-    """One tracepoint decision. ``kind`` is 'rx' or 'tx'; for rx ``decision`` is ring/
-    fallback/drop/copy/deliver/release, for tx it is the mode (always copy, D16)."""
-
-    kind: str
-    portid: int
-    decision: str
-    reason: str
-    frame: int
-    len: int
-
-
-def parse_trace(text: str) -> list[TraceEvent]:
+def parse_trace(text: str) -> list[Event]:
     out = []
     for line in text.splitlines():
         m = _RX_RE.search(line)
         if m:
-            out.append(TraceEvent("rx", int(m[1]), m[2], m[3], int(m[4]), int(m[5])))
+            out.append(Event("rx", int(m[1]), m[2], m[3], int(m[4]), int(m[5])))
             continue
         m = _TX_RE.search(line)
         if m:
-            out.append(TraceEvent("tx", int(m[1]), m[4], m[5], int(m[2]), int(m[3])))
+            out.append(Event("tx", int(m[1]), m[4], m[5], int(m[2]), int(m[3])))
     return out
 
 
@@ -255,7 +243,7 @@ class Tracer:
         with open(f"{self.root}/trace", "w") as f:
             f.write("")
 
-    def take(self) -> list[TraceEvent]:
+    def take(self) -> list[Event]:
         chunks = []
         while True:
             try:

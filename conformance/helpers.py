@@ -12,13 +12,16 @@ from .uapi import (
     NETLINK_GENERIC,
     NL_MMAP_HDRLEN,
     NL_MMAP_STATUS_COPY,
+    NL_MMAP_STATUS_RESERVED,
+    NL_MMAP_STATUS_SKIP,
     NL_MMAP_STATUS_UNUSED,
     NL_MMAP_STATUS_VALID,
     PAGE_SIZE,
     RingReq,
 )
 
-U, R, V, C, S = 0, 1, 2, 3, 4
+U, R, V, C, S = (NL_MMAP_STATUS_UNUSED, NL_MMAP_STATUS_RESERVED, NL_MMAP_STATUS_VALID,
+                 NL_MMAP_STATUS_COPY, NL_MMAP_STATUS_SKIP)
 
 SMALL = RingReq.simple(PAGE_SIZE, 4)  # 4 frames of one page: payload 4072 bytes
 DUMP_RING = RingReq.simple(PAGE_SIZE, 8)  # dump chunks fit (payload >= NLMSG_GOODSIZE)

@@ -13,9 +13,15 @@ import time
 import pytest
 
 from .helpers import SMALL, R, U, V, errno_of, ring_socket, rx_events
-from .uapi import NETLINK_GENERIC, PAGE_SIZE, RingReq, open_netlink, require_feature, set_ring
-
-TEARDOWN = RingReq(0, 0, 0, 0)
+from .uapi import (
+    NETLINK_GENERIC,
+    PAGE_SIZE,
+    TEARDOWN,
+    RingReq,
+    open_netlink,
+    require_feature,
+    set_ring,
+)
 
 
 def test_r4_2_r4_3_destination_connected_elsewhere_falls_back(backend):

@@ -219,7 +219,7 @@ def _h1_fork_keeps_mapping() -> int:
         m.munmap()
         tracer.take()
         sent = sendto_null(s)
-        events = [e for e in tracer.take() if e.kind == "tx" and e.portid == portid(s)]
+        events = [e for e in tracer.take() if e.kind == "tx" and e.sock == portid(s)]
         ack = _recv_within(s, 5)
     finally:
         keeper.release()

@@ -133,7 +133,7 @@ def _r5_7_dump_from_tx_frame(pairs: int) -> int:
     rs.view.tx.put_message(0, req)
     assert sendto_null(rs.sock) == len(req)
     tx_ev = [(e.decision, e.reason, e.frame) for e in tracer.take()
-             if e.kind == "tx" and e.portid == rs.portid]
+             if e.kind == "tx" and e.sock == rs.portid]
     assert tx_ev == [("copy", "exclusive", 0)], tx_ev       # D16: even when exclusive
     # the dump is running (only its first chunk exists) and its request frame is free
     assert rs.view.tx.status(0) == 0, rs.view.tx.statuses()
@@ -293,7 +293,7 @@ def _r8_2_nfqueue_full_ring(n: int) -> int:
             pass                             # the sender's view is not what R8.2 is about
     u.close()
     ev = [(e.decision, e.reason, e.frame) for e in tracer.take()
-          if e.kind == "rx" and e.portid == q.portid and e.decision in ("ring", "drop")]
+          if e.kind == "rx" and e.sock == q.portid and e.decision in ("ring", "drop")]
     fits = [("ring", "fits", f) for f in (2, 3, 0, 1)]      # head was 2 after the ACKs
     assert ev == fits + [("drop", "ring_full", 2)] * (n - rx.frame_nr), ev
     assert q.view.rx.statuses() == [2] * rx.frame_nr, q.view.rx.statuses()

@@ -13,11 +13,14 @@ from typing import NamedTuple
 
 
 class Event(NamedTuple):
-    """A tracepoint decision (patches/INTERFACES.md). For ``kind == "tx"`` the decision
-    is the mode, always ``copy`` (D16), and the reason D2's exclusivity classification."""
+    """A tracepoint decision (patches/INTERFACES.md), the one event type of the project:
+    the model predicts it, conformance/genl.py parses the kernel's, backends compare them.
+    ``sock`` is the socket as the tracepoint names it (its portid); ``Backend.events()``
+    renumbers it to the backend's socket id. For ``kind == "tx"`` the decision is the
+    mode, always ``copy`` (D16), and the reason D2's exclusivity classification."""
 
     kind: str
-    portid: int
+    sock: int
     decision: str
     reason: str
     frame: int

@@ -6,8 +6,9 @@ backend; errors are raised as ``OSError(errno)`` by both backends, so a test can
 ``pytest.raises(OSError)`` and compare ``.errno``.
 
 Ring names are ``"rx"`` and ``"tx"``. Frame headers are :class:`conformance.ring.FrameHdr`.
-Trace events (:meth:`Backend.events`) are :class:`Event` values: the kernel backend reads
-them from the series' tracepoints, the model backend returns the model's predictions.
+Trace events (:meth:`Backend.events`) are :class:`model.outcome.Event` values with the
+socket renumbered to the backend's id: the kernel backend reads them from the series'
+tracepoints, the model backend returns the model's predictions.
 """
 
 from __future__ import annotations
@@ -15,25 +16,13 @@ from __future__ import annotations
 import abc
 import errno
 import itertools
-from dataclasses import dataclass
+
+from model.outcome import Event
 
 from ..ring import FrameHdr
 from ..uapi import NETLINK_GENERIC, NL_MMAP_STATUS_VALID, SOL_NETLINK, RingReq
 
 BADPTR = b"BADPTR"  # set_ring(req=BADPTR): optval points at unmapped memory (EFAULT)
-
-
-@dataclass(frozen=True, order=True)
-class Event:
-    """A tracepoint decision (INTERFACES.md) with the portid replaced by the backend's
-    socket id (``sock``; -1 for a socket outside the backend)."""
-
-    kind: str  # "rx" | "tx"
-    sock: int
-    decision: str  # rx: ring/fallback/drop/copy/deliver/release; tx: copy (D16)
-    reason: str
-    frame: int
-    len: int
 
 
 class Backend(abc.ABC):

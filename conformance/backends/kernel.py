@@ -232,10 +232,10 @@ class KernelBackend(Backend):
             return []
         out = []
         for ev in self.tracer.take():
-            sid = ev.portid - self.port_base
+            sid = ev.sock - self.port_base
             if not 0 < sid < 0x1000:
                 continue  # another socket of the system (e.g. the driver client)
-            out.append(Event(ev.kind, sid, ev.decision, ev.reason, ev.frame, ev.len))
+            out.append(ev._replace(sock=sid))
         return out
 
     def close_all(self) -> None:

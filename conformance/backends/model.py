@@ -68,10 +68,9 @@ class ModelBackend(Backend):
 
     def _o(self, out):
         for e in out.events:
-            sid = e.portid - self.port_base
+            sid = e.sock - self.port_base
             if 0 < sid < 0x1000:  # like the kernel backend: only this backend's sockets
-                self._events.append(Event(e.kind, sid, e.decision, e.reason, e.frame,
-                                          e.len))
+                self._events.append(e._replace(sock=sid))
         if out.err:
             raise err(out.err)
         return out.value

@@ -7,14 +7,14 @@ import pytest
 from model import RingReq, World
 from model.uapi import NETLINK_GENERIC
 
-SMALL = RingReq(4096, 2, 2048, 4)      # 4 frames of 2048 (payload 2024)
-BIG = RingReq(8192, 4, 8192, 4)        # 4 frames of 8192 (payload 8168 >= GOODSIZE)
+FRAMES_2K = RingReq(4096, 2, 2048, 4)      # 4 frames of 2048 (payload 2024)
+FRAMES_8K = RingReq(8192, 4, 8192, 4)        # 4 frames of 8192 (payload 8168 >= GOODSIZE)
 
 
 class Setup:
     """A world with one bound socket ``fd`` (portid ``pid``) and its mapping ``mid``."""
 
-    def __init__(self, rx=SMALL, tx=None, proto=NETLINK_GENERIC, **kw):
+    def __init__(self, rx=FRAMES_2K, tx=None, proto=NETLINK_GENERIC, **kw):
         self.w = World(**kw)
         self.fd = self.w.socket(proto).value
         assert self.w.bind(self.fd).ok
@@ -43,4 +43,4 @@ def s():
 
 @pytest.fixture
 def big():
-    return Setup(rx=BIG)
+    return Setup(rx=FRAMES_8K)

@@ -23,7 +23,7 @@ from model.uapi import (
     nlmsg,
 )
 
-from .conftest import BIG, SMALL, Setup
+from .conftest import FRAMES_2K, FRAMES_8K, Setup
 
 
 def msgs(data):
@@ -187,7 +187,7 @@ def test_R7_5_message_larger_than_chunk_ends_dump_with_EMSGSIZE_in_DONE(big):
 
 
 def test_R9_10_autosize_knob_uses_largest_recv_buffer():
-    s = Setup(rx=BIG, dump_autosize=True)
+    s = Setup(rx=FRAMES_8K, dump_autosize=True)
     s.w.drv_plain(s.pid, 1)
     s.w.recvmsg(s.fd, bufsize=65536)
     o = s.w.drv_dump(s.fd, 1, 10)
@@ -237,7 +237,7 @@ def test_R7_dump_request_needs_cap_net_admin(s):
 
 
 def test_R7_dump_request_via_tx_ring(big):
-    s = Setup(rx=BIG, tx=SMALL)
+    s = Setup(rx=FRAMES_8K, tx=FRAMES_2K)
     req = dump_request(s.w.drv_family, 1, 3, 10)
     s.w.write_frame(s.mid, "tx", 0, status=VALID, payload=req, nm_len=len(req))
     o = s.w.sendmsg(s.fd, None)
@@ -247,7 +247,7 @@ def test_R7_dump_request_via_tx_ring(big):
 
 
 def test_R5_7_running_dump_does_not_pin_the_tx_frame():
-    s = Setup(rx=BIG, tx=SMALL)
+    s = Setup(rx=FRAMES_8K, tx=FRAMES_2K)
     req = dump_request(s.w.drv_family, 1, 100, 1000)
     s.w.write_frame(s.mid, "tx", 0, status=VALID, payload=req, nm_len=len(req))
     s.w.sendmsg(s.fd, None)
@@ -257,7 +257,7 @@ def test_R5_7_running_dump_does_not_pin_the_tx_frame():
 
 
 def test_R7_5_first_chunk_into_full_ring_fails_request_and_its_ack():
-    big = Setup(rx=BIG)
+    big = Setup(rx=FRAMES_8K)
     for i in range(4):
         big.w.write_frame(big.mid, "rx", i, status=VALID)
     o = big.w.drv_dump(big.fd, 3, 10)
@@ -292,7 +292,7 @@ def test_D21_copy_chunks_unread_pause_the_dump_in_poll_and_recv_resumes_it():
     releases the COPY frames without recv() makes poll() stop continuing the dump once
     receive memory is above half the buffer, instead of queueing without bound. recv()
     then continues the dump (R7.3) to NLMSG_DONE."""
-    s = Setup(rx=SMALL)
+    s = Setup(rx=FRAMES_2K)
     s.w.setsockopt_int(s.fd, 8, 16384, level=1)           # SO_RCVBUF: 32768 after doubling
     rcvbuf = 32768
     s.w.drv_dump(s.fd, 3000, 1000, seq=4)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from model import World
 from model.uapi import NETLINK_ROUTE, NLMSG_NOOP, VALID, nlmsg
 
-from .conftest import SMALL
+from .conftest import FRAMES_2K
 
 NOOP = nlmsg(NLMSG_NOOP, 0, 1, 0)
 
@@ -43,7 +43,7 @@ def test_D2_tx_reason_matches_independent_exclusivity(steps):
     w = World()
     fd = w.socket(NETLINK_ROUTE).value
     w.bind(fd)
-    w.setsockopt_ring(fd, True, SMALL)
+    w.setsockopt_ring(fd, True, FRAMES_2K)
     sk_file = w._file(fd, None)
     w.mmap(fd, 8192)
     tx_next = 0

@@ -5,7 +5,7 @@ import errno
 from model import RingReq, World
 from model.uapi import VALID
 
-from .conftest import SMALL, Setup
+from .conftest import FRAMES_2K, Setup
 
 
 def test_R3_2_nonzero_offset_is_EINVAL():
@@ -27,10 +27,10 @@ def test_R3_4_length_must_equal_ring_sum_after_page_rounding():
 
 
 def test_R3_5_rx_first_then_tx_and_tx_alone_at_zero():
-    s = Setup(rx=SMALL, tx=RingReq(4096, 1, 4096, 1))
+    s = Setup(rx=FRAMES_2K, tx=RingReq(4096, 1, 4096, 1))
     s.w.write_frame(s.mid, "tx", 0, status=VALID)
     assert s.w.read(s.mid, 8192, 4).value.data == b"\2\0\0\0"
-    t = Setup(rx=None, tx=SMALL)
+    t = Setup(rx=None, tx=FRAMES_2K)
     t.w.write_frame(t.mid, "tx", 1, status=VALID)
     assert t.w.read(t.mid, 2048, 4).value.data == b"\2\0\0\0"
 
@@ -83,7 +83,7 @@ def test_R2_10_close_keeps_socket_while_mapped():
 def test_R2_1_R3_1_R9_14_kernel_without_series():
     w = World(netlink_mmap=False)
     fd = w.socket().value
-    assert w.setsockopt_ring(fd, False, SMALL).err == errno.ENOPROTOOPT
+    assert w.setsockopt_ring(fd, False, FRAMES_2K).err == errno.ENOPROTOOPT
     assert w.mmap(fd, 8192).err == errno.ENODEV
     w.bind(fd)
     assert w.sendmsg(fd, None).err == errno.ENODATA  # an ordinary empty send (M8)
@@ -91,7 +91,7 @@ def test_R2_1_R3_1_R9_14_kernel_without_series():
 
 def test_R1_8_ring_cfg_reports_geometry():
     s = Setup(tx=RingReq(4096, 1, 4096, 1))
-    assert s.w.ring_cfg(s.fd).value == (SMALL, RingReq(4096, 1, 4096, 1))
+    assert s.w.ring_cfg(s.fd).value == (FRAMES_2K, RingReq(4096, 1, 4096, 1))
 
 
 def test_R2_10_release_purges_receive_queue():

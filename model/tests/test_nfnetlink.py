@@ -5,14 +5,14 @@ import errno
 from model import World
 from model.uapi import NETLINK_NETFILTER, RESERVED, VALID
 
-from .conftest import SMALL
+from .conftest import FRAMES_2K
 
 
 def nf():
     w = World()
     fd = w.socket(NETLINK_NETFILTER).value
     w.bind(fd, 500)
-    w.setsockopt_ring(fd, False, SMALL)
+    w.setsockopt_ring(fd, False, FRAMES_2K)
     mid = w.mmap(fd, 8192).value
     return w, fd, mid
 

@@ -17,7 +17,7 @@ from model.uapi import (
     VALID,
 )
 
-from .conftest import SMALL, Setup
+from .conftest import FRAMES_2K, Setup
 
 BASE = POLLOUT | POLLWRNORM | POLLWRBAND
 READ = POLLIN | POLLRDNORM
@@ -67,13 +67,13 @@ def test_R6_4_poll_forwards_head_over_SKIP(s):
 
 
 def test_R6_5_tx_ring_never_removes_POLLOUT():
-    s = Setup(rx=None, tx=SMALL)
+    s = Setup(rx=None, tx=FRAMES_2K)
     s.w.write_frame(s.mid, "tx", 0, status=VALID)
     assert s.w.poll(s.fd).value == BASE
 
 
 def test_R6_1_poll_without_rx_ring_does_not_continue_dumps():
-    s = Setup(rx=None, tx=SMALL)
+    s = Setup(rx=None, tx=FRAMES_2K)
     s.w.drv_dump(s.fd, 100, 1000)
     before = s.w.sock_info(s.fd).queue_len
     assert s.w.poll(s.fd).events == () and s.w.sock_info(s.fd).queue_len == before

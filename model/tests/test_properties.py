@@ -124,7 +124,7 @@ def test_invariants_over_random_operations(geo, ops):
         after = statuses(r.w, r.socks)
         seen = {}
         for e in r.w.trace[start:]:
-            seen.setdefault((e.portid, e.kind, e.frame), set()).add(e.decision)
+            seen.setdefault((e.sock, e.kind, e.frame), set()).add(e.decision)
         for key, old in before.items():
             allowed = RX if key[1] == "rx" else TX
             port = r.w.portid(key[0])

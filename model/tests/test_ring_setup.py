@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from model import RingReq, World
 from model.uapi import SOL_NETLINK
 
-from .conftest import SMALL, Setup
+from .conftest import FRAMES_2K, Setup
 
 
 def fresh(**world):
@@ -24,17 +24,17 @@ def err(req, **kw):
 
 
 def test_R1_1_other_level_is_ENOPROTOOPT():
-    assert err(SMALL, level=1) == errno.ENOPROTOOPT
-    assert err(SMALL, level=SOL_NETLINK) == 0
+    assert err(FRAMES_2K, level=1) == errno.ENOPROTOOPT
+    assert err(FRAMES_2K, level=SOL_NETLINK) == 0
 
 
 def test_R2_3_EPERM_checked_before_length():
-    assert err(SMALL, optlen=0, privileged=False) == errno.EPERM
+    assert err(FRAMES_2K, optlen=0, privileged=False) == errno.EPERM
 
 
 def test_R2_3_short_optlen_is_EINVAL_longer_is_accepted():
-    assert err(SMALL, optlen=15) == errno.EINVAL
-    assert err(SMALL, optlen=64) == 0
+    assert err(FRAMES_2K, optlen=15) == errno.EINVAL
+    assert err(FRAMES_2K, optlen=64) == 0
 
 
 def test_R2_3_bad_pointer_is_EFAULT_after_length():
@@ -43,12 +43,12 @@ def test_R2_3_bad_pointer_is_EFAULT_after_length():
 
 
 def test_R2_3_raw_bytes_are_the_struct():
-    assert err(SMALL.pack() + b"junk") == 0
+    assert err(FRAMES_2K.pack() + b"junk") == 0
 
 
 def test_R2_4_EBUSY_while_mapped_for_either_ring_and_teardown():
     s = Setup()
-    assert s.w.setsockopt_ring(s.fd, True, SMALL).err == errno.EBUSY
+    assert s.w.setsockopt_ring(s.fd, True, FRAMES_2K).err == errno.EBUSY
     assert s.w.setsockopt_ring(s.fd, False, (0, 0, 0, 0)).err == errno.EBUSY
     s.w.munmap(s.mid)
     assert s.w.setsockopt_ring(s.fd, False, (0, 0, 0, 0)).err == 0
@@ -65,8 +65,8 @@ def test_R2_4_EBUSY_while_rx_frame_reserved():
 
 def test_R2_5_1_existing_ring_is_EBUSY():
     w, fd = fresh()
-    assert w.setsockopt_ring(fd, False, SMALL).err == 0
-    assert w.setsockopt_ring(fd, False, SMALL).err == errno.EBUSY
+    assert w.setsockopt_ring(fd, False, FRAMES_2K).err == 0
+    assert w.setsockopt_ring(fd, False, FRAMES_2K).err == errno.EBUSY
 
 
 def test_R2_5_2_block_size_zero_or_negative_is_EINVAL():
@@ -136,7 +136,7 @@ def test_R2_8_setup_and_noop_teardown_purge_the_receive_queue():
     assert w.setsockopt_ring(fd, False, (0, 0, 0, 0)).err == 0
     assert w.recvmsg(fd).err == errno.EAGAIN
     w.drv_plain(w.portid(fd), 8)
-    assert w.setsockopt_ring(fd, False, SMALL).err == 0
+    assert w.setsockopt_ring(fd, False, FRAMES_2K).err == 0
     assert w.recvmsg(fd).err == errno.EAGAIN
     assert w.so_error(fd).value == 0
 
@@ -144,13 +144,13 @@ def test_R2_8_setup_and_noop_teardown_purge_the_receive_queue():
 def test_R2_8_tx_setup_does_not_purge_receive_queue():
     w, fd = fresh()
     w.drv_plain(w.portid(fd), 8)
-    assert w.setsockopt_ring(fd, True, SMALL).err == 0
+    assert w.setsockopt_ring(fd, True, FRAMES_2K).err == 0
     assert w.recvmsg(fd).ok
 
 
 def test_R2_9_rings_independent_geometry():
     w, fd = fresh()
-    assert w.setsockopt_ring(fd, False, SMALL).ok
+    assert w.setsockopt_ring(fd, False, FRAMES_2K).ok
     assert w.setsockopt_ring(fd, True, RingReq(8192, 1, 4096, 2)).ok
     assert w.mmap(fd, 16384).ok
 
@@ -188,8 +188,8 @@ def test_R2_3_task_without_cap_net_admin_gets_EPERM():
     w, fd = fresh()
     child = w.fork().value
     w.tasks[child].cap_net_admin = False
-    assert w.setsockopt_ring(fd, False, SMALL, task=child).err == errno.EPERM
-    assert w.setsockopt_ring(fd, False, SMALL).err == 0
+    assert w.setsockopt_ring(fd, False, FRAMES_2K, task=child).err == errno.EPERM
+    assert w.setsockopt_ring(fd, False, FRAMES_2K).err == 0
 
 
 def test_R2_2_bad_pointer_unprivileged_is_EPERM_not_EFAULT():
@@ -201,4 +201,4 @@ def test_R2_1_R2_2_without_series_prologue_EFAULT_then_ENOPROTOOPT():
     fd = w.socket().value
     assert w.setsockopt_ring(fd, False, None, optlen=4).err == errno.EFAULT
     assert w.setsockopt_ring(fd, False, None, optlen=3).err == errno.ENOPROTOOPT
-    assert w.setsockopt_ring(fd, True, SMALL).err == errno.ENOPROTOOPT
+    assert w.setsockopt_ring(fd, True, FRAMES_2K).err == errno.ENOPROTOOPT

@@ -18,7 +18,7 @@ from model.uapi import (
     nlmsg,
 )
 
-from .conftest import SMALL, Setup
+from .conftest import FRAMES_2K, Setup
 
 
 def decisions(o):
@@ -36,7 +36,7 @@ def test_R4_1_converted_sender_gets_VALID_unconverted_gets_COPY(s):
 
 def test_R4_2_no_socket_and_connected_elsewhere_fall_back(s):
     o = s.w.drv_alloc(4242, 10)
-    assert decisions(o) == [("fallback", "no_socket", -1)] and o.events[0].portid == 4242
+    assert decisions(o) == [("fallback", "no_socket", -1)] and o.events[0].sock == 4242
     s.w.connect(s.fd, 77)
     assert decisions(s.w.drv_alloc(s.pid, 10)) == [("fallback", "connected", -1)]
 
@@ -242,7 +242,7 @@ def test_R4_8_frame_follows_allocation_not_delivery_socket(s):
     w = s.w
     fd = w.socket().value                         # a new socket takes over the portid
     assert w.bind(fd, s.pid).err == 0
-    w.setsockopt_ring(fd, False, SMALL)
+    w.setsockopt_ring(fd, False, FRAMES_2K)
     mid = w.mmap(fd, 8192).value
     o = w.drv_xmit(h)
     assert [(e.decision, e.frame) for e in o.events] == [("copy", 0)]

@@ -14,14 +14,14 @@ from model.uapi import (
     nlmsg,
 )
 
-from .conftest import SMALL, Setup
+from .conftest import FRAMES_2K, Setup
 
 NOOP = nlmsg(NLMSG_NOOP, 0, 1, 0)
 
 
 def txs(proto=NETLINK_ROUTE, **kw):
     """A TX-ring socket; NETLINK_ROUTE by default (a kernel protocol that ACKs NOOPs)."""
-    return Setup(rx=None, tx=SMALL, proto=proto, **kw)
+    return Setup(rx=None, tx=FRAMES_2K, proto=proto, **kw)
 
 
 def put(s, i, data=NOOP, nm_len=None):
@@ -189,7 +189,7 @@ def test_R5_1_prologue_unprivileged_generic_to_user_is_EPERM():
 
 
 def test_R5_2_ack_generated_during_the_call_goes_to_rx_ring():
-    s = Setup(tx=SMALL, proto=NETLINK_ROUTE)
+    s = Setup(tx=FRAMES_2K, proto=NETLINK_ROUTE)
     req = nlmsg(NLMSG_NOOP, NLM_F_ACK, 7, 0)
     s.w.write_frame(s.mid, "tx", 0, status=VALID, payload=req, nm_len=16)
     o = s.w.sendmsg(s.fd, None)
