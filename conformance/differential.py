@@ -301,7 +301,7 @@ def run(backend_name: str, total_steps: int, steps_per: int,
 def machine_operations() -> set[str]:
     """The recorded backend operations the machine's rules can call (read from its
     source): a run that never reaches one of them has lost part of its power."""
-    from .replay import MUTATING
+    from .replay import RECORDED
 
     tree = ast.parse(open(__file__).read())
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef)
@@ -309,4 +309,4 @@ def machine_operations() -> set[str]:
     names = {n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute)
              and (isinstance(n.value, ast.Name) and n.value.id == "b"
                   or isinstance(n.value, ast.Attribute) and n.value.attr == "b")}
-    return names & MUTATING
+    return names & RECORDED

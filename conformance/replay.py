@@ -14,17 +14,11 @@ import os
 import time
 
 from .backends import make_backend
-from .backends.base import Backend
+from .backends.base import Backend, operations
 from .rundir import results_dir
 from .uapi import RingReq
 
-MUTATING = {
-    "socket", "close", "dup", "close_fd", "fork_hold", "fork_release", "thread_start",
-    "thread_stop", "set_ring", "mmap", "munmap", "set_status", "set_len", "write_payload",
-    "put_tx", "send_ring", "send", "sendmsg_noiov", "recv", "poll", "so_error",
-    "join_group", "connect", "drv_alloc", "drv_xmit", "drv_free", "drv_plain", "frame",
-    "payload", "message", "statuses",
-}
+RECORDED = frozenset(operations())  # every declared operation, observations included
 
 
 def _enc(v):
@@ -49,8 +43,8 @@ def _dec(v):
 
 
 class Recorder:
-    """Proxy that records the calls listed in MUTATING (observations included, so a
-    replay compares the same things) and forwards everything."""
+    """Proxy that records every declared operation (observations included, so a replay
+    compares the same things) and forwards everything."""
 
     def __init__(self, backend: Backend) -> None:
         self.b = backend
@@ -58,7 +52,7 @@ class Recorder:
 
     def __getattr__(self, name):
         attr = getattr(self.b, name)
-        if name not in MUTATING:
+        if name not in RECORDED:
             return attr
 
         def call(*args):

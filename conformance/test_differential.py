@@ -11,7 +11,11 @@ import os
 
 import pytest
 
-from .backends.mutant import MUTANTS
+from model import dump as model_dump
+from model.seams import Seams
+
+from .backends.model import ModelBackend
+from .backends.mutant import MUTANTS, MutantBackend
 from .differential import machine_operations, run
 from .rundir import results_dir
 from .uapi import require_feature
@@ -58,6 +62,14 @@ def test_differential_catches_each_model_mutant(mutant, tmp_path, monkeypatch):
     with pytest.raises(AssertionError, match="replayable sequence written to"):
         run(f"mutant:{mutant}", 10000, 40, shrink=False)
     assert list(tmp_path.glob(f"nlmmap-repro-mutant:{mutant}.json"))
+
+
+def test_a_mutant_changes_only_its_own_world():
+    """Mutants replace a seam of their own World (model/seams.py), nothing global: the
+    model they run against in lockstep keeps the real rule."""
+    mutant, model = MutantBackend("dump_space_3_10"), ModelBackend()
+    assert mutant.w.seams.dump_space is not Seams().dump_space
+    assert model.w.seams == Seams() and model.w.seams.dump_space is model_dump.space
 
 
 @pytest.mark.kernel

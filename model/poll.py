@@ -14,7 +14,7 @@ from .uapi import POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM, 
 def poll(w, sk: Sock) -> int:
     if sk.rx is not None:                                # R6.1
         # D21: like recvmsg, only while receive memory is at most half the buffer
-        while sk.dump is not None and dump.space(sk.rx) and sk.rmem <= sk.rcvbuf // 2:
+        while sk.dump is not None and w.seams.dump_space(sk.rx) and sk.rmem <= sk.rcvbuf // 2:
             r = dump.dump(w, sk)
             if r < 0:
                 sk.sk_err = -r

@@ -38,7 +38,7 @@ def ring_send(w, task: Task, sk: Sock, file, dst_portid: int, dst_group: int,
     each copied and set UNUSED before processing, so TX `pending` stays 0 (R5.6 never
     waits, R2.4 teardown never EBUSY for it). Returns the byte total or a negative errno."""
     ring = sk.tx
-    reason = exclusivity(sk, task, dst_portid, dst_group, file)   # once per call (R5.4)
+    reason = w.seams.exclusivity(sk, task, dst_portid, dst_group, file)  # once a call (R5.4)
     total = 0
     while ring.status(ring.head) == VALID:
         i = ring.head

@@ -11,6 +11,7 @@ from . import driver, dump, kernel, nfnetlink, poll, ring_setup, rx, tx
 from .memory import MemoryOps
 from .outcome import Blocked, Event, Failed, Outcome, op
 from .process import MM, File, FileTable, Task
+from .seams import Seams
 from .sock import Sock
 from .tasks import TaskOps
 from .uapi import (
@@ -60,10 +61,13 @@ class World(TaskOps, MemoryOps):
     def __init__(self, page_size: int = 4096, goodsize: int = 3776, skb_overhead: int = 320,
                  rcvbuf: int = 212992, sndbuf: int = 212992, mem_limit: int = 64 << 20,
                  done_policy: str = "6.12", dump_autosize: bool = False,
-                 drv_family: int = 0x20, pid: int = 1000, netlink_mmap: bool = True) -> None:
+                 drv_family: int = 0x20, pid: int = 1000, netlink_mmap: bool = True,
+                 seams: Seams | None = None) -> None:
         """Parameters are described in model/README.md ("Parameters"); ``netlink_mmap=False``
-        models a kernel without the series (R2.1, R3.1, R9.14)."""
+        models a kernel without the series (R2.1, R3.1, R9.14); ``seams`` replaces one of
+        the model's decisions (a mutant, model/seams.py)."""
         self.netlink_mmap = netlink_mmap
+        self.seams = seams or Seams()
         self.page_size = page_size
         self.goodsize = goodsize
         self.skb_overhead = skb_overhead
@@ -268,7 +272,7 @@ class World(TaskOps, MemoryOps):
         self._autobind(sk, t)
         krcv = self._kernel_rcv(sk, t)
         if ring:
-            r = tx.ring_send(self, t, sk, f, dst_portid, dst_group, dontwait, krcv)
+            r = self.seams.ring_send(self, t, sk, f, dst_portid, dst_group, dontwait, krcv)
         else:
             r = tx.plain_send(self, t, sk, data, dst_portid, dst_group, dontwait, krcv)
         return self._out(start, r)

@@ -24,65 +24,100 @@ from ..uapi import NETLINK_GENERIC, NL_MMAP_STATUS_VALID, SOL_NETLINK, RingReq
 
 BADPTR = b"BADPTR"  # set_ring(req=BADPTR): optval points at unmapped memory (EFAULT)
 
+# What an operation of the interface is, declared once on its method below:
+ACT = "act"  # changes or observes state: results and trace decisions compared, recorded
+READ = "read"  # reads ring memory or identity: results compared (no decisions), recorded
+DERIVED = "derived"  # written here on top of the others: not forwarded, recorded
+
+
+def operation(kind: str):
+    """Declare a :class:`Backend` method an operation of ``kind``. The lockstep backend
+    forwards and compares ACT and READ operations, the recorder records all of them:
+    adding an operation is one method here with its kind."""
+    def mark(fn):
+        fn.operation = kind
+        return fn
+    return mark
+
+
+def operations(kind: str | None = None) -> dict[str, str]:
+    """The declared operations (name -> kind), optionally only those of ``kind``."""
+    return {n: f.operation for n, f in vars(Backend).items()
+            if hasattr(f, "operation") and kind in (None, f.operation)}
+
 
 class Backend(abc.ABC):
     name = "?"
 
     # -- sockets and descriptors ----------------------------------------------------
+    @operation(ACT)
     @abc.abstractmethod
     def socket(self, proto: int = NETLINK_GENERIC, port_of: int | None = None) -> int:
         """A new socket bound to its own portid, or with ``port_of`` to the portid of
         that (closed, unmapped, hence released) socket id: a socket taking over a
         portid (R4.8). Trace events of both then carry ``port_of``'s id."""
 
+    @operation(READ)
     @abc.abstractmethod
     def portid(self, s: int) -> int: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def close(self, s: int) -> None:
         """Close the socket's primary descriptor (and forget the socket id)."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def dup(self, s: int) -> int:
         """dup() the socket's descriptor; returns a descriptor id for :meth:`close_fd`."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def close_fd(self, fd: int) -> None: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def fork_hold(self) -> int:
         """fork() a child that keeps every mapping and descriptor until released."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def fork_release(self, token: int) -> None: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def thread_start(self) -> int:
         """Start a second thread (shares files and mm) that idles until stopped."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def thread_stop(self, token: int) -> None: ...
 
     # -- ring setup and mapping -----------------------------------------------------
+    @operation(ACT)
     @abc.abstractmethod
     def set_ring(self, s: int, tx: bool, req: RingReq | bytes, optlen: int | None = None,
                  level: int = SOL_NETLINK, privileged: bool = True) -> None:
         """setsockopt(level, NETLINK_{RX,TX}_RING); ``privileged=False`` makes the call
         without CAP_NET_ADMIN (kernel: from a child that dropped it)."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def mmap(self, s: int, length: int | None = None, offset: int = 0) -> int:
         """Map the socket (default length: both rings). Returns a mapping id."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def munmap(self, m: int) -> None: ...
 
+    @operation(DERIVED)
     def ring_size(self, s: int) -> int:
         rx, tx = self.rings(s)
         return (rx.size if rx else 0) + (tx.size if tx else 0)
 
     reqs: dict[int, list[RingReq | None]]  # sid -> [rx, tx] as successfully requested
 
+    @operation(READ)
     def rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
         """The geometry of the configured rings (from the successful requests)."""
         rx, tx = self.reqs[s]
@@ -94,21 +129,27 @@ class Backend(abc.ABC):
             self.reqs[s][1 if tx else 0] = req if req.block_nr else None
 
     # -- ring memory (through any live mapping of the socket) -----------------------
+    @operation(READ)
     @abc.abstractmethod
     def frame(self, s: int, ring: str, i: int) -> FrameHdr: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def set_status(self, s: int, ring: str, i: int, status: int) -> None: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def set_len(self, s: int, ring: str, i: int, n: int) -> None: ...
 
+    @operation(READ)
     @abc.abstractmethod
     def payload(self, s: int, ring: str, i: int, n: int) -> bytes: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def write_payload(self, s: int, ring: str, i: int, data: bytes) -> None: ...
 
+    @operation(DERIVED)
     def put_tx(self, s: int, i: int, data: bytes, status: int = NL_MMAP_STATUS_VALID,
                nm_len: int | None = None) -> None:
         """Userspace fills TX frame ``i``: message, nm_len, then status (R5.2)."""
@@ -116,68 +157,84 @@ class Backend(abc.ABC):
         self.set_len(s, "tx", i, len(data) if nm_len is None else nm_len)
         self.set_status(s, "tx", i, status)
 
+    @operation(DERIVED)
     def statuses(self, s: int, ring: str) -> list[int]:
         rx, tx = self.rings(s)
         req = rx if ring == "rx" else tx
         return [self.frame(s, ring, i).status for i in range(req.frame_nr if req else 0)]
 
+    @operation(DERIVED)
     def message(self, s: int, ring: str, i: int) -> bytes:
         """The message bytes of frame ``i`` (nm_len of them)."""
         return self.payload(s, ring, i, self.frame(s, ring, i).len)
 
     # -- syscalls ---------------------------------------------------------------------
+    @operation(ACT)
     @abc.abstractmethod
     def send_ring(self, s: int, dst: tuple[int, int] | None = (0, 0),
                   flags: int = 0) -> int:
         """sendto(fd, NULL, 0, flags, dst): TX-ring send (R5.1). ``dst`` = (portid, group)
         or None for the connected peer."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def send(self, s: int, data: bytes, dst: tuple[int, int] = (0, 0)) -> int: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def recv(self, s: int) -> bytes | None:
         """recv(MSG_DONTWAIT): the next queued message, or None (EAGAIN)."""
 
+    @operation(READ)
     @abc.abstractmethod
     def diag_rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
         """(RX, TX) ring geometry as netlink_diag reports it with NDIAG_SHOW_RING_CFG
         (R1.8); None where the kernel leaves the attribute out."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def poll(self, s: int) -> int:
         """poll() with timeout 0; returns the revents mask (has side effects, R6.1)."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def so_error(self, s: int) -> int: ...
 
+    @operation(READ)
     @abc.abstractmethod
     def rmem_charged(self, s: int) -> bool:
         """Is any receive memory charged to the socket (SO_MEMINFO rmem_alloc > 0)?
         Only zero / non-zero: the model's truesize is approximate (M3, R7.4)."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def sendmsg_noiov(self, s: int, dst: tuple[int, int] = (0, 0)) -> int:
         """sendmsg() with msg_iovlen == 0: must *not* be a ring send (R5.1, bug 1.3)."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def join_group(self, s: int, group: int) -> None:
         """setsockopt(NETLINK_ADD_MEMBERSHIP, group)."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def connect(self, s: int, dst: tuple[int, int]) -> None: ...
 
     # -- kernel producers (test driver) ----------------------------------------------
+    @operation(ACT)
     @abc.abstractmethod
     def drv_alloc(self, dst: int, size: int) -> int:
         """Driver ALLOC for socket ``dst``: returns a handle; OSError(ENOBUFS) if full."""
 
+    @operation(ACT)
     @abc.abstractmethod
     def drv_xmit(self, h: int) -> int: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def drv_free(self, h: int) -> None: ...
 
+    @operation(ACT)
     @abc.abstractmethod
     def drv_plain(self, dst: int, size: int) -> int: ...
 

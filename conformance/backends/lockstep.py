@@ -8,14 +8,16 @@ prediction. The first disagreement raises :class:`Divergence` naming the call.
 
 from __future__ import annotations
 
-from .base import Backend
+import abc
+
+from .base import ACT, READ, Backend, err, operations
 
 
 class Divergence(AssertionError):
     pass
 
 
-READ_ONLY = {"frame", "payload", "rings", "portid"}  # memory reads: no events to compare
+READ_ONLY = frozenset(operations(READ))  # memory reads: no events to compare
 
 
 def _outcome(fn, *args, **kw):
@@ -55,6 +57,23 @@ def translate_held(data: bytes, hmap: dict[int, int]) -> bytes:
     return bytes(out)
 
 
+def _forward(name: str):
+    def call(self, *a, **kw):
+        return self._call(name, *a, **kw)
+    call.__name__ = name
+    return call
+
+
+def forwarding(cls):
+    """Give ``cls`` a comparing forwarder for every ACT and READ operation it does not
+    implement itself; what stays abstract then is a real gap."""
+    for name in {**operations(ACT), **operations(READ)}:
+        if name not in vars(cls):
+            setattr(cls, name, _forward(name))
+    return abc.update_abstractmethods(cls)
+
+
+@forwarding
 class Lockstep(Backend):
     def __init__(self, kernel: Backend, model: Backend, log: list | None = None) -> None:
         self.k = kernel
@@ -69,7 +88,6 @@ class Lockstep(Backend):
         mo = _outcome(getattr(self.m, name), *args, **kw)
         self._compare(name, args, ko, mo)
         if ko[0] == "err":
-            from .base import err
             raise err(ko[1])
         return ko[1]
 
@@ -94,7 +112,7 @@ class Lockstep(Backend):
                              f"  model:  {me}\nsteps so far (reads left out):\n  " + self._steps())
         self._events.extend(ke)
 
-    # everything else is forwarded to both and compared (methods made below the class)
+    # every other ACT/READ operation is forwarded to both and compared (@forwarding)
     def drv_alloc(self, dst, size):
         ko = _outcome(self.k.drv_alloc, dst, size)
         handle = self.k.kernel_handle(ko[1]) if ko[0] == "ok" else None
@@ -103,13 +121,11 @@ class Lockstep(Backend):
             self.hmap[handle] = self.m.kernel_handle(mo[1])
         self._compare("drv_alloc", (dst, size), ko, mo)
         if ko[0] == "err":
-            from .base import err
             raise err(ko[1])
         return ko[1]
 
     def kernel_handle(self, h):
         return self.k.kernel_handle(h)
-
 
     def dump_request(self, s, seq, count, size):
         return self.k.dump_request(s, seq, count, size)
@@ -125,23 +141,3 @@ class Lockstep(Backend):
         finally:
             self.m.close_all()
 
-
-FORWARDED = (
-    "socket", "portid", "close", "dup", "close_fd", "fork_hold", "fork_release",
-    "thread_start", "thread_stop", "set_ring", "rings", "mmap", "munmap", "frame",
-    "set_status", "set_len", "payload", "write_payload", "send_ring", "send",
-    "sendmsg_noiov", "recv", "poll", "so_error", "diag_rings", "join_group", "connect", "drv_xmit",
-    "drv_free", "drv_plain", "rmem_charged",
-)
-
-
-def _forward(name: str):
-    def call(self, *a, **kw):
-        return self._call(name, *a, **kw)
-    call.__name__ = name
-    return call
-
-
-for _name in FORWARDED:
-    setattr(Lockstep, _name, _forward(_name))
-Lockstep.__abstractmethods__ = frozenset()

@@ -8,10 +8,9 @@ replayable sequence; ``python -m conformance replay FILE --backend mutant:NAME``
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 
-import model.dump
-import model.tx
+from model.seams import Seams
 from model.uapi import NETLINK_ROUTE, UNUSED
 
 from .model import ModelBackend
@@ -71,39 +70,23 @@ def _dump_space_3_10(orig):
     return space
 
 
-MUTANTS = {
-    "no_exclusivity": (model.tx, "exclusivity", _no_exclusivity),
-    "no_file_exclusivity": (model.tx, "exclusivity", _no_file_exclusivity),
-    "zero_copy_kept": (model.tx, "ring_send", _zero_copy_kept),
-    "dump_space_3_10": (model.dump, "space", _dump_space_3_10),
+MUTANTS = {  # name -> (the seam it replaces, how: original -> replacement)
+    "no_exclusivity": ("exclusivity", _no_exclusivity),
+    "no_file_exclusivity": ("exclusivity", _no_file_exclusivity),
+    "zero_copy_kept": ("ring_send", _zero_copy_kept),
+    "dump_space_3_10": ("dump_space", _dump_space_3_10),
 }
+
+
+def mutated(mutant: str) -> Seams:
+    """The model's seams with ``mutant``'s one change."""
+    if mutant not in MUTANTS:
+        raise ValueError(f"unknown mutant {mutant!r}; known: {', '.join(MUTANTS)}")
+    seam, make = MUTANTS[mutant]
+    return dataclasses.replace(Seams(), **{seam: make(getattr(Seams(), seam))})
 
 
 class MutantBackend(ModelBackend):
     def __init__(self, mutant: str, **kw) -> None:
-        if mutant not in MUTANTS:
-            raise ValueError(f"unknown mutant {mutant!r}; known: {', '.join(MUTANTS)}")
-        super().__init__(**kw)
+        super().__init__(seams=mutated(mutant), **kw)
         self.name = f"mutant:{mutant}"
-        mod, attr, make = MUTANTS[mutant]
-        self._patch = (mod, attr, make(getattr(mod, attr)))
-
-    @contextlib.contextmanager
-    def _mutated(self):
-        mod, attr, new = self._patch
-        old = getattr(mod, attr)
-        setattr(mod, attr, new)
-        try:
-            yield
-        finally:
-            setattr(mod, attr, old)
-
-    def __getattribute__(self, name):
-        attr = object.__getattribute__(self, name)
-        if name.startswith("_") or not callable(attr) or name in ("accepts", "events"):
-            return attr
-
-        def call(*a, **kw):
-            with object.__getattribute__(self, "_mutated")():
-                return attr(*a, **kw)
-        return call
