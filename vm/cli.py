@@ -268,8 +268,9 @@ def _write_results(args, run_dir: Path, verdict: judge.Verdict, parsed, ks_res) 
         if verdict.infra:
             ktap.write_text(results.infra_ktap(verdict.headline))
         else:
-            ktap.write_text(results.to_ktap(parsed) if ks_res is None else kselftest.ktap(
-                [("nlmmap_conformance", parsed), (kselftest.SUITE, ks_res)]))
+            ktap.write_text(results.to_ktap(parsed) if ks_res is None else
+                            results.to_ktap_suites([("nlmmap_conformance", parsed),
+                                                    (kselftest.SUITE, ks_res)]))
         print(ktap.read_text(), end="")
         log.info("gate: KTAP written to %s", ktap)
     if verdict.infra:

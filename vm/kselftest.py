@@ -7,8 +7,8 @@
 * :func:`guest_command` appends ``run_kselftest.sh -t net/netlink_mmap:netlink_mmap`` to
   the guest command, keeping the exit status of the command before it (pytest's).
 * :func:`parse` reads the KTAP/TAP the runner (or the test binary itself) prints into
-  :class:`vm.results.Results`; :func:`judge` folds it into the verdict and :func:`ktap`
-  adds it to the gate's KTAP as a second suite.
+  :class:`vm.results.Results`; :func:`judge` folds it into the verdict and the gate's
+  KTAP carries it as a second suite (:func:`vm.results.to_ktap_suites`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from . import cache, paths
 from .errors import BuildFailed
 from .judge import Verdict
-from .results import Case, Results, to_ktap
+from .results import Case, Results
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,15 @@ def headers_current(tree: Path) -> bool:
     return True
 
 
+def headers_command(tree: Path) -> list[str]:
+    return ["make", "-C", str(tree), "headers"]
+
+
+def install_command(tree: Path, dest: Path) -> list[str]:
+    return ["make", "-C", str(tree / "tools/testing/selftests"), f"TARGETS={TARGET}", "install",
+            f"INSTALL_PATH={dest}"]
+
+
 def _make(argv: list[str], out, logfile: Path) -> None:
     env = paths.tool_env()
     env.pop("MAKEFLAGS", None)
@@ -95,9 +104,8 @@ def prepare(tree: Path | None, run_dir: Path) -> Path | None:
         if headers_current(tree):
             out.write(f"{tree / 'usr/include'} is up to date: no make headers\n")
         else:
-            _make(["make", "-C", str(tree), "headers"], out, logfile)
-        _make(["make", "-C", str(tree / "tools/testing/selftests"), f"TARGETS={TARGET}",
-               "install", f"INSTALL_PATH={dest}"], out, logfile)
+            _make(headers_command(tree), out, logfile)
+        _make(install_command(tree, dest), out, logfile)
     log.info("kselftest: %s built from %s into %s", TARGET, tree, dest)
     return dest
 
@@ -151,7 +159,8 @@ def parse(text: str) -> Results:
             else:
                 outcome = "error" if directive == "TIMEOUT" else "failed"
                 message = "\n".join(d for d in diag if not d.startswith(("RUN ", "FAIL ")))
-            res.cases.append(Case(name.strip(), "kselftest", outcome, message))
+            res.cases.append(Case(name.strip(), "kselftest", outcome, message,
+                                  timed_out=directive == "TIMEOUT"))
             diag = []
             continue
         if line.startswith("# "):
@@ -163,9 +172,10 @@ def parse(text: str) -> Results:
     if plan is not None and len(res.cases) < plan:
         why = "; ".join(f"runner: {m.group(4)}" for m in runner if m.group(4)) or \
             "the test binary stopped early"
+        timed_out = any((m.group(4) or "").upper().startswith("TIMEOUT") for m in runner)
         res.cases.append(Case("netlink_mmap", "kselftest", "error",
                               f"{plan - len(res.cases)} of {plan} planned tests did not "
-                              f"report ({why})"))
+                              f"report ({why})", timed_out=timed_out))
     elif plan is None:
         first = next((m.group(0) for m in runner), "no TAP output")
         res.cases.append(Case("netlink_mmap", "kselftest", "error",
@@ -196,16 +206,3 @@ def judge(verdict: Verdict, res: Results, run_dir: Path) -> Verdict:
         return verdict
     return Verdict(False, f"kselftest {TARGET} failed in the guest: {res.summary()}",
                    details + verdict.details)
-
-
-def ktap(suites: list[tuple[str, Results]]) -> str:
-    """KTAP v1 with one nested suite per entry (each as :func:`vm.results.to_ktap` writes
-    it)."""
-    out = ["KTAP version 1", f"1..{len(suites)}"]
-    for i, (name, res) in enumerate(suites, 1):
-        body = to_ktap(res, suite=name).splitlines()
-        out += body[2:-1]
-        last = body[-1]
-        word = "not ok" if last.startswith("not ok") else "ok"
-        out.append(f"{word} {i} {name}")
-    return "\n".join(out) + "\n"

@@ -13,6 +13,8 @@ class Case:
     classname: str
     outcome: str  # passed | failed | error | skipped
     message: str = ""
+    seconds: float | None = None  # the test's own duration, when the runner reports it
+    timed_out: bool = False  # an error because its time ran out (KTAP "# TIMEOUT")
 
 
 @dataclass
@@ -42,31 +44,58 @@ def parse_junit(path: Path) -> Results:
                 outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
                 message = (child.get("message") or child.text or "").strip()
                 break
-        res.cases.append(Case(tc.get("name", "?"), tc.get("classname", ""), outcome, message))
+        try:
+            seconds = float(tc.get("time", ""))
+        except ValueError:
+            seconds = None
+        res.cases.append(Case(tc.get("name", "?"), tc.get("classname", ""), outcome, message,
+                              seconds))
     return res
 
 
+def _ktap_text(text: str) -> str:
+    """KTAP descriptions and directive data may hold neither '#' nor a newline."""
+    return text.replace("#", "_").replace("\n", " ").strip()
+
+
 def _ktap_name(case: Case) -> str:
-    name = f"{case.classname}.{case.name}" if case.classname else case.name
-    return name.replace("#", "_").replace("\n", " ")
+    return _ktap_text(f"{case.classname}.{case.name}" if case.classname else case.name)
+
+
+def _ktap_result(i: int, c: Case) -> list[str]:
+    """The diagnostic lines and the result line of one case.
+
+    Directives as Documentation/dev-tools/ktap.rst defines them: ``ok ... # SKIP reason``,
+    ``not ok ... # TIMEOUT`` (its time ran out), ``not ok ... # ERROR first line`` (the
+    test could not run to a result: a pytest setup error, a crashed kselftest); a plain
+    ``not ok`` is a test that ran and found the kernel wrong."""
+    first = _ktap_text(c.message.splitlines()[0]) if c.message.strip() else ""
+    name = _ktap_name(c)
+    if c.outcome == "passed":
+        return [f"ok {i} {name}"]
+    if c.outcome == "skipped":
+        return [f"ok {i} {name} # SKIP {first}".rstrip()]
+    diag = [f"# {m}".rstrip() for m in c.message.splitlines()[:5]]
+    if c.outcome == "error":
+        word = "TIMEOUT" if c.timed_out else "ERROR"
+        return [*diag, f"not ok {i} {name} # {word} {first}".rstrip()]
+    return [*diag, f"not ok {i} {name}"]
+
+
+def to_ktap_suites(suites: list[tuple[str, Results]]) -> str:
+    """KTAP v1: one nested suite (``# Subtest:``) per entry, one subtest per case."""
+    out = ["KTAP version 1", f"1..{len(suites)}"]
+    for n, (suite, res) in enumerate(suites, 1):
+        out += ["    KTAP version 1", f"    # Subtest: {suite}", f"    1..{len(res.cases)}"]
+        for i, c in enumerate(res.cases, 1):
+            out += ["    " + line for line in _ktap_result(i, c)]
+        out.append(f"{'ok' if res.ok else 'not ok'} {n} {suite}")
+    return "\n".join(out) + "\n"
 
 
 def to_ktap(res: Results, suite: str = "nlmmap_conformance") -> str:
     """KTAP v1: one top-level suite with one subtest per pytest case."""
-    lines = ["KTAP version 1", "1..1", "    KTAP version 1", f"    # Subtest: {suite}",
-             f"    1..{len(res.cases)}"]
-    for i, c in enumerate(res.cases, 1):
-        if c.outcome == "passed":
-            lines.append(f"    ok {i} {_ktap_name(c)}")
-        elif c.outcome == "skipped":
-            reason = c.message.splitlines()[0] if c.message else ""
-            lines.append(f"    ok {i} {_ktap_name(c)} # SKIP {reason}".rstrip())
-        else:
-            for m in c.message.splitlines()[:5]:
-                lines.append(f"    # {m}")
-            lines.append(f"    not ok {i} {_ktap_name(c)}")
-    lines.append(f"{'ok' if res.ok else 'not ok'} 1 {suite}")
-    return "\n".join(lines) + "\n"
+    return to_ktap_suites([(suite, res)])
 
 
 def infra_junit(headline: str, details: list[str], suite: str = "nlmmap_conformance") -> str:

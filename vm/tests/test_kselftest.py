@@ -118,16 +118,6 @@ def test_judge(tmp_path):
     assert already.headline == "splat" and not already.ok
 
 
-def test_ktap_two_suites():
-    k = kselftest.ktap([("nlmmap_conformance", _results("passed", "skipped")),
-                        (kselftest.SUITE, _results("passed", "failed"))]).splitlines()
-    assert k[:2] == ["KTAP version 1", "1..2"]
-    assert "ok 1 nlmmap_conformance" in k
-    assert k[-1] == f"not ok 2 {kselftest.SUITE}"
-    assert k.count("    KTAP version 1") == 2
-    assert f"    # Subtest: {kselftest.SUITE}" in k
-
-
 def test_headers_current(tmp_path):
     import os
 
