@@ -46,6 +46,18 @@ def _cc() -> list[str]:
     return ["CC=ccache gcc"] if shutil.which("ccache") else []
 
 
+def kconfig_command(vng: str) -> list[str]:
+    return [vng, "--kconfig"]
+
+
+def olddefconfig_command() -> list[str]:
+    return ["make", *_cc(), "olddefconfig"]
+
+
+def bzimage_command() -> list[str]:
+    return ["make", f"-j{os.cpu_count() or 1}", *_cc(), "bzImage"]
+
+
 def _extra_locks() -> list[Path]:
     """Other builders' lock files to hold around make (``NLMMAP_BUILD_LOCKS``, ':'-separated)."""
     raw = os.environ.get("NLMMAP_BUILD_LOCKS", "")
@@ -60,7 +72,7 @@ def configure(tree: Path, profile: str, series_dir: Path, logfile: Path) -> str:
                           "(the tox envs install it: run through scripts/gate.sh or tox)")
     with logfile.open("a") as out:
         log.info("config: vng --kconfig in %s", tree)
-        r = subprocess.run([vng, "--kconfig"], cwd=tree, stdout=out, stderr=subprocess.STDOUT,
+        r = subprocess.run(kconfig_command(vng), cwd=tree, stdout=out, stderr=subprocess.STDOUT,
                            env=_make_env())
         if r.returncode != 0:
             raise BuildFailed(f"vng --kconfig failed in {tree} (exit {r.returncode})",
@@ -72,7 +84,7 @@ def configure(tree: Path, profile: str, series_dir: Path, logfile: Path) -> str:
                  ", ".join(label for label, _ in frags))
         cfg = tree / ".config"
         cfg.write_text(kconfig.apply_requests(cfg.read_text(), requests))
-        r = subprocess.run(["make", *_cc(), "olddefconfig"], cwd=tree, stdout=out,
+        r = subprocess.run(olddefconfig_command(), cwd=tree, stdout=out,
                            stderr=subprocess.STDOUT, env=_make_env())
         if r.returncode != 0:
             raise BuildFailed(f"make olddefconfig failed in {tree}", str(logfile))
@@ -114,8 +126,7 @@ def _stage(logfile: Path) -> str:
 
 
 def make_bzimage(tree: Path, logfile: Path) -> float:
-    jobs = os.cpu_count() or 1
-    cmd = ["make", f"-j{jobs}", *_cc(), "bzImage"]
+    cmd = bzimage_command()
     log.info("build: %s in %s (log: %s)", " ".join(cmd), tree, logfile)
     with cache.locked_all(_extra_locks(), "build"), logfile.open("a") as out:
         t0 = time.monotonic()
@@ -191,13 +202,13 @@ def ensure_kernel(*, profile: str = "fast", kernel_dir: Path | None = None,
                 entry.discard()
             else:
                 log.info("cache: miss (%s)", key[:16])
-        make_bzimage(src.tree, logfile)
+        seconds = make_bzimage(src.tree, logfile)
         bz = src.tree / "arch" / "x86" / "boot" / "bzImage"
         if not bz.exists():
             raise BuildFailed(f"make succeeded but {bz} is missing", str(logfile))
         entry.store(bz, src.tree / ".config", logfile, {
             "source": src.version, "kernelversion": src.kernelversion, "series": names,
-            "profile": profile, "tree": str(src.tree)})
+            "profile": profile, "tree": str(src.tree), "build_seconds": round(seconds, 1)})
         if not entry.valid():
             raise GateError(f"cache entry {entry.dir} failed verification right after "
                             "being written (disk full?)", str(entry.dir))
