@@ -20,12 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import boot, mutants, paths, series, trial
+from . import boot, dryrun, mutants, paths, series, trial
 from .errors import GateError
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,9 @@ def add_parser(sub) -> None:
                    help="insert conformance/kernel-mutants/NAME.diff into the series first")
     p.add_argument("--after", type=int, default=None, metavar="K",
                    help="with --mutant: after patch K (default: at the end)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the build and gate commands of the first prefixes it would "
+                   "judge (the rest depends on their verdicts), run nothing")
     p.add_argument("gate_args", nargs=argparse.REMAINDER,
                    help="after --: more options for every gate run")
 
@@ -216,14 +220,34 @@ def entries_of(args) -> list[series.Patch]:
     return entries
 
 
+def dry_run(args, entries: list[series.Patch], bad: int, gate_args: list[str]) -> int:
+    """The bad end, the good end and the first midpoint: build and gate commands."""
+    first = _next(args.good, bad, set())
+    lines = [f"# bisect {args.test!r} over {len(entries)} entries, good {args.good}, bad {bad}:"
+             f" judged first {bad} (bad end), {args.good} (good end)"
+             + (f", then {first} (midpoint)" if first is not None else "")
+             + "; a failure is re-run before it counts"]
+    for k in (bad, args.good, *([first] if first is not None else [])):
+        plan, _bz, _tree = dryrun.build_plan(profile=args.profile, series_dir=args.series_dir,
+                                             patches=entries[:k])
+        lines += [f"# prefix {k} ({_name([p.name for p in entries], k)}):", *plan,
+                  "$ " + shlex.join(trial.gate_command(
+                      Path(f"<bzImage of prefix {k}>"), profile=args.profile,
+                      junit=Path(f"<run dir>/prefix-{k:02d}/run-1/junit.xml"), kexpr=args.test,
+                      gate_args=gate_args))]
+    return dryrun.show(lines)
+
+
 def cmd_bisect(args) -> int:
     entries = entries_of(args)
     names = [p.name for p in entries]
     bad = len(entries) if args.bad is None else args.bad
-    run_dir = boot.new_run_dir(paths.cache_root(), "bisect")
     # only the test decides: the series' kselftest (a second gate suite) is left out
     gate_args = ["--no-kselftest",
                  *(args.gate_args[1:] if args.gate_args[:1] == ["--"] else args.gate_args)]
+    if args.dry_run:
+        return dry_run(args, entries, bad, gate_args)
+    run_dir = boot.new_run_dir(paths.cache_root(), "bisect")
     log.info("bisect: %r over %d entries of %s%s, good %d, bad %d; results in %s", args.test,
              len(entries), args.series_dir, f" + {args.mutant}" if args.mutant else "",
              args.good, bad, run_dir)

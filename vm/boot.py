@@ -170,6 +170,20 @@ def _host_id() -> str:
     return f"{boot_id} {qemu.splitlines()[0] if qemu else '?'}"
 
 
+def remembered_accel(cache: Path, host: str | None = None) -> str | None:
+    """The KVM probe's result from earlier on this host boot (and QEMU), if any."""
+    try:
+        seen = json.loads((cache / "kvm-probe.json").read_text())
+        return seen["accel"] if seen.get("host") == (host or _host_id()) else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def probe_command(vng: str, bzimage: Path) -> list[str]:
+    return vng_command(vng, bzimage, accel="kvm", memory="1G", cpus=1, rwdirs=[],
+                       exec_cmd="echo NLMMAP-KVM-OK")
+
+
 def choose_accel(vng: str, bzimage: Path, requested: str, cache: Path) -> str:
     """'kvm' or 'tcg'.  'auto' = KVM if /dev/kvm is usable and a probe boot finishes."""
     if requested in ("kvm", "tcg"):
@@ -180,18 +194,14 @@ def choose_accel(vng: str, bzimage: Path, requested: str, cache: Path) -> str:
         return "tcg"
     memo = cache / "kvm-probe.json"
     host = _host_id()
-    try:
-        seen = json.loads(memo.read_text())
-        if seen.get("host") == host:
-            log.info("boot: KVM probe result from earlier on this host boot: %s "
-                     "(delete %s to re-probe)", seen["accel"].upper(), memo)
-            return seen["accel"]
-    except (OSError, ValueError, KeyError):
-        pass
+    seen = remembered_accel(cache, host)
+    if seen is not None:
+        log.info("boot: KVM probe result from earlier on this host boot: %s "
+                 "(delete %s to re-probe)", seen.upper(), memo)
+        return seen
     log.info("boot: probing KVM (boot + 'true', %.0f s limit)", PROBE_TIMEOUT)
     run_dir = new_run_dir(cache, "kvm-probe")
-    cmd = vng_command(vng, bzimage, accel="kvm", memory="1G", cpus=1, rwdirs=[],
-                      exec_cmd="echo NLMMAP-KVM-OK")
+    cmd = probe_command(vng, bzimage)
     t0 = time.monotonic()
     text, hang, status = _stream(cmd, run_dir / "console.log", silence=PROBE_TIMEOUT,
                                  total=PROBE_TIMEOUT, echo=False)
@@ -232,6 +242,20 @@ exit $rc
 """
 
 
+def guest_script(command: str, run_dir: Path) -> str:
+    return GUEST_SCRIPT.format(cwd=shlex.quote(str(paths.REPO)),
+                               run_dir=shlex.quote(str(run_dir)), command=command)
+
+
+def guest_vng_command(vng: str, bzimage: Path, run_dir: Path, *, accel: str, memory: str,
+                      cpus: int, append: tuple[str, ...] = (),
+                      tcg_thread: str = TCG_THREAD) -> list[str]:
+    """The vng command that runs ``run_dir/guest.sh`` in the guest."""
+    return vng_command(vng, bzimage, accel=accel, memory=memory, cpus=cpus, rwdirs=[run_dir],
+                       exec_cmd=f"sh {shlex.quote(str(run_dir / 'guest.sh'))}",
+                       cwd=paths.REPO, append=append, tcg_thread=tcg_thread)
+
+
 def run(bzimage: Path, command: str, *, cache: Path, accel: str = "auto", memory: str = "2G",
         cpus: int = 2, silence: float = 300, total: float = 3600, echo: bool = True,
         run_dir: Path | None = None, label: str = "run",
@@ -243,11 +267,10 @@ def run(bzimage: Path, command: str, *, cache: Path, accel: str = "auto", memory
     accel = choose_accel(vng, bzimage, accel, cache)
     run_dir = run_dir or new_run_dir(cache, label)
     script = run_dir / "guest.sh"
-    script.write_text(GUEST_SCRIPT.format(cwd=shlex.quote(str(paths.REPO)),
-                                          run_dir=shlex.quote(str(run_dir)), command=command))
-    cmd = vng_command(vng, bzimage, accel=accel, memory=memory, cpus=cpus, rwdirs=[run_dir],
-                      exec_cmd=f"sh {shlex.quote(str(script))}", cwd=paths.REPO, append=append,
-                      tcg_thread=tcg_thread)
+    script.write_text(guest_script(command, run_dir))
+    cmd = guest_vng_command(vng, bzimage, run_dir, accel=accel, memory=memory, cpus=cpus,
+                            append=append,
+                            tcg_thread=tcg_thread)
     (run_dir / "vng-command").write_text(shlex.join(cmd) + "\n")
     log.info("boot: %s under %s%s, %s, %d CPUs (console: %s)", bzimage, accel.upper(),
              f" (thread={tcg_thread})" if accel == "tcg" and cpus > 1 else "", memory, cpus,

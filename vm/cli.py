@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import random
 import shlex
 import shutil
 import signal
@@ -12,7 +13,22 @@ import sys
 import time
 from pathlib import Path
 
-from . import bisect, boot, build, judge, kselftest, mutants, paths, results, soak, thirdparty
+from . import (
+    bisect,
+    boot,
+    build,
+    dryrun,
+    judge,
+    kcidb,
+    kselftest,
+    merge,
+    mutants,
+    paths,
+    results,
+    shard,
+    soak,
+    thirdparty,
+)
 from .errors import GateError
 
 log = logging.getLogger("vm")
@@ -26,6 +42,8 @@ def _common(p: argparse.ArgumentParser, *, boots: bool = True) -> None:
     p.add_argument("--series-dir", type=Path, default=paths.PATCHES, metavar="DIR",
                    help="directory with series, NNNN-*.patch and *.config (default: patches/)")
     p.add_argument("--rebuild", action="store_true", help="ignore a cached kernel")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the exact build and boot commands, run none of them")
     if boots:
         p.add_argument("--kernel", type=Path, metavar="BZIMAGE",
                        help="boot this image instead of building (skips source/series/config)")
@@ -70,6 +88,19 @@ def parser() -> argparse.ArgumentParser:
     _common(g)
     g.add_argument("--junit", type=Path, metavar="FILE", help="copy the JUnit XML here")
     g.add_argument("--ktap", action="store_true", help="also write (and print) KTAP results")
+    g.add_argument("--kcidb", type=Path, metavar="FILE",
+                   help="copy the run's KCIDB JSON (always written as kcidb.json in the run "
+                   "directory) here")
+    g.add_argument("--shard", type=shard.parse, metavar="I/N",
+                   help="run shard I of N: every N-th test, 1/N of the differential steps "
+                   "and stress budget with this shard's seeds (merge with `python -m vm "
+                   "merge`)")
+    g.add_argument("--seed", type=int, metavar="S",
+                   help="base seed of the hypothesis and stress seeds (default: random, "
+                   "logged; give all shards of one gate the same)")
+    g.add_argument("--out", type=Path, metavar="DIR",
+                   help="also copy the run's results (JUnit, KTAP, KCIDB, verdict, logs) "
+                   "into DIR (what `merge` reads)")
     g.add_argument("-k", dest="kexpr", metavar="EXPR", help="pytest -k expression")
     g.add_argument("-x", "--fail-fast", action="store_true",
                    help="stop at the first failure: the kselftest first, then the suite "
@@ -97,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
     _common(s)
     mutants.add_parser(sub)
     bisect.add_parser(sub)
+    merge.add_parser(sub)
     soak.add_parser(sub)
     return ap
 
@@ -124,7 +156,17 @@ def _timeout(args) -> float:
     return args.timeout or (7200 if args.profile == "debug" else 3600)
 
 
+def _plan_build(args, *, require_series: bool) -> tuple[list[str], Path, Path | None]:
+    return dryrun.build_plan(profile=args.profile, series_dir=args.series_dir,
+                             kernel=getattr(args, "kernel", None), kernel_dir=args.kernel_dir,
+                             rebuild=args.rebuild,
+                             config_only=getattr(args, "config_only", False),
+                             require_series=require_series)
+
+
 def cmd_build(args) -> int:
+    if args.dry_run:
+        return dryrun.show(_plan_build(args, require_series=False)[0])
     t0 = time.monotonic()
     bz = _kernel(args, require_series=False)
     log.info("build: ready in %.0f s: %s", time.monotonic() - t0, bz)
@@ -145,6 +187,11 @@ def cmd_run(args) -> int:
         command = command[1:]
     if not command:
         raise GateError("no command given", "python -m vm run -- CMD [ARGS...]")
+    if args.dry_run:
+        lines, bz, _ = _plan_build(args, require_series=False)
+        return dryrun.show(lines + dryrun.boot_plan(
+            args, bz, shlex.join(command) if len(command) > 1 else command[0], _memory(args),
+            _append(args)))
     bz = _kernel(args, require_series=False)
     res = _boot(args, bz, shlex.join(command) if len(command) > 1 else command[0], "run")
     bad = judge.judge_boot(res)
@@ -156,6 +203,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_shell(args) -> int:
+    if args.dry_run:
+        lines, bz, _ = _plan_build(args, require_series=False)
+        return dryrun.show(lines + dryrun.boot_plan(args, bz, None, _memory(args),
+                                                    _append(args)))
     bz = _kernel(args, require_series=False)
     return boot.shell(bz, cache=paths.cache_root(), accel=args.accel, memory=_memory(args),
                       cpus=args.cpus, append=_append(args), tcg_thread=args.tcg_thread)
@@ -191,7 +242,7 @@ def stress_budget(profile: str) -> dict[str, str]:
 
 def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[0],
                  fail_fast: bool = False, env: dict[str, str] | None = None,
-                 first: list[str] = ()) -> str:
+                 first: list[str] = (), extra: list[str] = ()) -> str:
     """The command the guest runs: pytest on the read-only repo, state in the rw dir
     (NLMMAP_RUN_DIR, exported by the guest script: conformance/rundir.py).
     Fail-fast runs order the suite cheapest-first, ``first`` before all (see
@@ -205,7 +256,8 @@ def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[
         argv.append("-x")
         env = {**(env or {}), "NLMMAP_CHEAP_FIRST": "1", "NLMMAP_FIRST": ",".join(first)}
     env = {"NLMMAP_DIFF_STEPS": str(int(diff_steps)), **(env or {})}
-    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(argv)
+    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + \
+        shlex.join([*argv, *extra])
 
 
 def prewarm_bytecode(kexpr: str | None) -> None:
@@ -227,9 +279,10 @@ def prewarm_bytecode(kexpr: str | None) -> None:
 def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None):
     """One boot running the suite (and the kselftest): (verdict, parsed JUnit, kselftest
     results, boot result)."""
+    sh_env, sh_args = _sharding(args)
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
-                           {**stress_budget(args.profile), **thirdparty.prepare(run_dir)},
-                           args.first)
+                           {**stress_budget(args.profile), **thirdparty.prepare(run_dir),
+                            **sh_env}, args.first, sh_args)
     if ks_dir is not None:
         command = kselftest.guest_command(command, ks_dir, run_dir, first=args.fail_fast)
     res = boot.run(bz, command, cache=paths.cache_root(),
@@ -277,15 +330,79 @@ def _write_results(args, run_dir: Path, verdict: judge.Verdict, parsed, ks_res) 
         verdict.details.append(f"JUnit (one infrastructure error): {junit}")
 
 
+def _sharding(args) -> tuple[dict[str, str], list[str]]:
+    """This run's part of the budgets and its seeds (nothing without --shard/--seed)."""
+    if args.shard is None and args.seed is None:
+        return {}, []
+    sh = args.shard or shard.Shard(1, 1)
+    budgets = {"NLMMAP_DIFF_STEPS": str(diff_steps(args)), **stress_budget(args.profile)}
+    return shard.guest_env(sh, args.seed, budgets), shard.pytest_args(sh, args.seed)
+
+
+def _choose_seed(args) -> None:
+    if args.shard is not None and args.seed is None:
+        args.seed = random.randrange(2**32)
+    if args.seed is not None:
+        sh = args.shard or shard.Shard(1, 1)
+        log.info("shard %s: base seed %d (this shard's: %d)", sh, args.seed,
+                 shard.shard_seed(args.seed, sh))
+
+
+def _runs_kselftest(args) -> bool:
+    return not args.no_kselftest and (args.shard is None or args.shard.runs_kselftest)
+
+
+def dry_run_gate(args) -> int:
+    lines, bz, tree = _plan_build(args, require_series=not args.kernel)
+    _choose_seed(args)
+    run_dir = paths.cache_root() / "runs" / dryrun.RUN_DIR
+    sh_env, sh_args = _sharding(args)
+    third = thirdparty.build_dir()
+    lines.append(dryrun.cmd_line(thirdparty.build_command(third)) + "   # no-op when up to date")
+    command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
+                           {**stress_budget(args.profile), thirdparty.BUILD_ENV: str(third),
+                            **sh_env}, args.first, sh_args)
+    if _runs_kselftest(args):
+        lines += dryrun.kselftest_plan(args.kselftest_tree
+                                       or kselftest.tree_of(bz, args.kernel_dir) or tree)
+        command = kselftest.guest_command(command, run_dir / "kselftest", run_dir,
+                                          first=args.fail_fast)
+    return dryrun.show(lines + dryrun.boot_plan(args, bz, command, _memory(args),
+                                                _append(args)))
+
+
+def _write_kcidb(args, bz: Path, res: boot.BootResult, verdict: judge.Verdict, suites,
+                 started: float) -> str:
+    """The run as KCIDB JSON in its run directory (and at ``--kcidb``): one line saying
+    where and whether kcidb-io accepted it."""
+    bad = judge.judge_boot(res)
+    run = kcidb.Run(res.run_dir, started, res.elapsed,
+                    f"{res.accel.upper()}, {args.cpus} CPU, {_memory(args)}",
+                    bad.render() if bad else None, res.console_path,
+                    f"python -m vm gate --kernel {shlex.quote(str(bz))} --profile {args.profile}",
+                    str(args.shard) if args.shard else None, boot_infra=verdict.infra)
+    logs = {"nlmmap_conformance": res.run_dir / "junit.xml",
+            kselftest.SUITE: res.run_dir / kselftest.OUTPUT}
+    data = kcidb.report(kcidb.built(bz, args.series_dir), run, suites, logs)
+    line = kcidb.write(data, res.run_dir / "kcidb.json")
+    if args.kcidb:
+        line += "; " + kcidb.write(data, args.kcidb)
+    return line
+
+
 def cmd_gate(args) -> int:
+    if args.dry_run:
+        return dry_run_gate(args)
     t0 = time.monotonic()
     bz = _kernel(args, require_series=not args.kernel)
+    started = time.time()
     t_build = time.monotonic() - t0
+    _choose_seed(args)
     prewarm_bytecode(args.kexpr)
     if args.first and not args.fail_fast:
         raise GateError("--first needs --fail-fast (it orders a fail-fast run)")
     run_dir = boot.new_run_dir(paths.cache_root(), "gate")
-    ks_dir = None if args.no_kselftest else kselftest.prepare(
+    ks_dir = None if not _runs_kselftest(args) else kselftest.prepare(
         args.kselftest_tree or kselftest.tree_of(bz, args.kernel_dir), run_dir)
     retried = []
     for attempt in (1, 2):
@@ -304,9 +421,18 @@ def cmd_gate(args) -> int:
         verdict.details.append(f"reproducer: {repro}\n  replay: python -m vm run -- python -m "
                                f"conformance replay {repro} --backend kernel")
     verdict.details += retried
+    suites = [("nlmmap_conformance", parsed)] if parsed is not None else []
+    suites += [(kselftest.SUITE, ks_res)] if ks_res is not None else []
+    verdict.details.append(_write_kcidb(args, bz, res, verdict, suites, started))
     verdict.details.append(f"times: kernel {t_build:.0f} s, guest {res.elapsed:.0f} s "
                            f"({res.accel.upper()}), total {time.monotonic() - t0:.0f} s")
     print(verdict.render(), file=sys.stderr if not verdict.ok else sys.stdout)
+    merge.record(run_dir, code=verdict.exit_code, headline=verdict.render().splitlines()[0],
+                 shard=args.shard or shard.Shard(1, 1), seed=args.seed, kernel=bz,
+                 seconds={"kernel": t_build, "guest": res.elapsed,
+                          "total": time.monotonic() - t0})
+    if args.out:
+        merge.export(run_dir, args.out)
     return verdict.exit_code
 
 
@@ -323,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"gate": cmd_gate, "build": cmd_build, "run": cmd_run, "shell": cmd_shell,
                 "mutants": mutants.cmd_mutants, "bisect": bisect.cmd_bisect,
-                "soak": soak.cmd_soak}[args.cmd](args)
+                "soak": soak.cmd_soak, "merge": merge.cmd_merge}[args.cmd](args)
     except GateError as e:
         print(e.render(), file=sys.stderr)
         return 2

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from spec import check_ids, cited_in_text
 
-from . import boot, paths, series, trial
+from . import boot, dryrun, paths, series, trial
 from .errors import GateError
 
 log = logging.getLogger(__name__)
@@ -262,6 +262,12 @@ def dry_run(args, todo: list[Mutant], skipped: list[Score]) -> int:
                 first=m.expected_tests, gate_args=_gate_args(args))))
     finally:
         pristine.close()
+    plan, _bz, _tree = dryrun.build_plan(profile=args.profile, series_dir=args.series_dir,
+                                         patches=[*patches, todo[0].as_patch()] if todo
+                                         else patches)
+    print(f"each mutant is built like this ({todo[0].name if todo else 'the series'} "
+          "shown; the cache tree is re-patched, so make is incremental):")
+    print("\n".join("    " + x for x in plan))
     for s in skipped:
         print(f"[-] {s.mutant}: not run ({s.detail})")
     print(f"dry run: {len(todo) - bad}/{len(todo)} mutants apply on top of "

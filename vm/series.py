@@ -97,13 +97,19 @@ def series_digest(patches: list[Patch]) -> str:
     return h.hexdigest()
 
 
-def _patch(tree: Path, patch: Patch, *, reverse: bool = False, dry_run: bool = False):
+def patch_command(tree: Path, *, reverse: bool = False, dry_run: bool = False) -> list[str]:
+    """GNU patch reading the patch on stdin."""
     cmd = ["patch", "-p1", "-f", "-F0", "--no-backup-if-mismatch", "-r", "-", "-d", str(tree)]
     if reverse:
         cmd.append("-R")
     if dry_run:
         cmd.append("--dry-run")
-    return subprocess.run(cmd, input=patch.data, capture_output=True)
+    return cmd
+
+
+def _patch(tree: Path, patch: Patch, *, reverse: bool = False, dry_run: bool = False):
+    return subprocess.run(patch_command(tree, reverse=reverse, dry_run=dry_run),
+                          input=patch.data, capture_output=True)
 
 
 def describe_failure(output: str) -> str:

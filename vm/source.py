@@ -80,6 +80,10 @@ def makefile_version(tree: Path) -> str:
            f"{f.get('EXTRAVERSION', '')}"
 
 
+def unpack_command(tarball: Path, dest: Path) -> list[str]:
+    return ["tar", "-xf", str(tarball), "-C", str(dest)]
+
+
 def _unpack(tarball: Path, dest_parent: Path) -> Path:
     """Unpack with progress; the result appears atomically (rename) when complete."""
     partial = dest_parent / "unpack.partial"
@@ -88,7 +92,7 @@ def _unpack(tarball: Path, dest_parent: Path) -> Path:
     size = tarball.stat().st_size
     log.info("unpack: %s (%d MB) -> %s", tarball, size >> 20, dest_parent)
     t0 = time.monotonic()
-    proc = subprocess.Popen(["tar", "-xf", str(tarball), "-C", str(partial)],
+    proc = subprocess.Popen(unpack_command(tarball, partial),
                             stderr=subprocess.PIPE)
     while True:
         try:
@@ -110,7 +114,7 @@ def _unpack(tarball: Path, dest_parent: Path) -> Path:
     return dest
 
 
-def _state(tree: Path) -> list[series_mod.Patch]:
+def applied_series(tree: Path) -> list[series_mod.Patch]:
     d = tree / STATE
     try:
         names = json.loads((d / "state.json").read_text())["applied"]
@@ -160,7 +164,7 @@ def default_source(cache: Path, patches: list[series_mod.Patch]) -> Source:
     tree = parent / "linux-source-6.12"
     if not (tree / ".nlmmap-unpacked").exists():
         tree = _unpack(TARBALL, parent)
-    applied = _state(tree)
+    applied = applied_series(tree)
     if series_mod.series_digest(applied) != series_mod.series_digest(patches):
         snap = _snapshot(tree, {f for p in applied + patches for f in p.files()})
         if applied:

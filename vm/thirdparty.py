@@ -31,12 +31,20 @@ def digest(root: Path | None = None) -> str:
     return h.hexdigest()[:16]
 
 
+def build_dir() -> Path:
+    return paths.cache_root() / "thirdparty" / digest()
+
+
+def build_command(out: Path) -> list[str]:
+    return ["make", "-C", str(SOURCES), f"O={out}"]
+
+
 def prepare(run_dir: Path) -> dict[str, str]:
     """Build into the cache (a no-op when up to date); return the guest's environment
     naming the build directory. The build log goes to ``run_dir``."""
-    out = paths.cache_root() / "thirdparty" / digest()
+    out = build_dir()
     logfile = run_dir / "thirdparty-build.log"
-    argv = ["make", "-C", str(SOURCES), f"O={out}"]
+    argv = build_command(out)
     with cache.locked(paths.cache_root() / "thirdparty.lock", "thirdparty build"), \
             logfile.open("w") as f:
         r = subprocess.run(argv, stdout=f, stderr=subprocess.STDOUT)
