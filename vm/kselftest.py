@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -45,13 +46,32 @@ def tree_of(bzimage: Path, kernel_dir: Path | None) -> Path | None:
     return Path(tree) if tree else None
 
 
+UAPI_ROOTS = (Path("include/uapi"), Path("arch/x86/include/uapi"))
+HEADERS_STAMP = "usr/include/.nlmmap-uapi.sha256"  # digest of the sources last installed
+
+
+def uapi_digest(tree: Path) -> str:
+    """sha256 over the names and contents of the tree's UAPI source headers."""
+    h = hashlib.sha256()
+    for root in UAPI_ROOTS:
+        for src in sorted((tree / root).rglob("*.h")):
+            h.update(str(src.relative_to(tree)).encode() + b"\0" + src.read_bytes())
+    return h.hexdigest()
+
+
 def headers_current(tree: Path) -> bool:
-    """True if ``make headers`` has installed every UAPI header of the tree as it is now
-    (usr/include exists and no source header is newer than its installed copy)."""
+    """True if ``make headers`` has installed every UAPI header of the tree as it is now:
+    the sources' digest is the one recorded at the last install (a series switch that
+    rewrites a header with the same content, new mtime, does not count), or else no
+    source header is newer than its installed copy."""
     out = tree / "usr" / "include"
     if not (out / "linux" / "netlink.h").exists():
         return False
-    for src_root in (tree / "include" / "uapi", tree / "arch" / "x86" / "include" / "uapi"):
+    stamp = tree / HEADERS_STAMP
+    # a stamp older than the installed headers: another make headers ran since
+    if stamp.exists() and stamp.stat().st_mtime >= (out / "linux/netlink.h").stat().st_mtime:
+        return stamp.read_text().strip() == uapi_digest(tree)
+    for src_root in (tree / r for r in UAPI_ROOTS):
         for src in src_root.rglob("*.h"):
             dst = out / src.relative_to(src_root)
             try:
@@ -99,6 +119,7 @@ def prepare(tree: Path | None, run_dir: Path) -> Path | None:
             # headers are installed into the tree: not while a kernel build runs there
             with cache.locked(paths.cache_root() / "build.lock", "kselftest headers"):
                 _make(headers_command(tree), out, logfile)
+                (tree / HEADERS_STAMP).write_text(uapi_digest(tree) + "\n")
         # not under the lock (a cold build elsewhere holds it for half an hour): if a
         # variant build re-patches the tree meanwhile, make fails and the gate says so
         _make(install_command(tree, dest), out, logfile)

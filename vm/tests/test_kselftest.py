@@ -141,3 +141,24 @@ def test_fail_fast_guest_command_runs_the_kselftest_first(tmp_path):
     assert lines[-1] == "pytest x"                      # its status is the guest's
     assert cmd.index("run_kselftest.sh") < cmd.index("pytest x")
     assert "not ok " in cmd and "exit 1" in cmd        # a failure stops before pytest
+
+
+def test_headers_current_by_digest_ignores_a_rewritten_header(tmp_path):
+    import os
+
+    src = tmp_path / "include/uapi/linux/netlink.h"
+    dst = tmp_path / "usr/include/linux/netlink.h"
+    for p in (src, dst):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("x")
+    stamp = tmp_path / kselftest.HEADERS_STAMP
+    stamp.write_text(kselftest.uapi_digest(tmp_path) + "\n")
+    os.utime(dst, (100, 100))
+    os.utime(stamp, (150, 150))
+    os.utime(src, (300, 300))  # re-patched: same content, newer mtime
+    assert kselftest.headers_current(tmp_path)
+    os.utime(dst, (200, 200))  # installed again after the stamp: mtimes decide
+    assert not kselftest.headers_current(tmp_path)
+    os.utime(dst, (100, 100))
+    src.write_text("y")        # a series that changes the header
+    assert not kselftest.headers_current(tmp_path)
