@@ -147,12 +147,15 @@ class Score:
 
 
 WITHOUT_KSELFTEST = "running without the kselftest suite"  # vm.kselftest.prepare's warning
+NO_RESULTS = "pytest left no JUnit XML"  # vm.judge: pytest itself failed (usage, import)
 
 
 def judge(m: Mutant, t: trial.Trial) -> Score:
     s = Score(m.name, m.family, m.expect, "error", guest_seconds=t.guest_seconds,
               reproducers=t.reproducers, detail=t.headline, log=t.log)
-    if t.outcome == "fail":
+    if t.outcome == "fail" and NO_RESULTS in t.headline:
+        s.detail = "pytest gave no results (not a catch): " + s.detail
+    elif t.outcome == "fail":
         s.status, s.caught_by = "caught", t.caught_by
         if m.equivalent:
             s.detail = "declared equivalent but caught: the argument is wrong; " + s.detail

@@ -329,3 +329,10 @@ def test_a_pass_without_the_kselftest_is_not_a_survivor(two, tmp_path):
     t = trial.Trial(0, "gate: PASS: 140 passed", [], [], 300.0, 10.0, None, str(log))
     s = mutants.judge(m, t)
     assert s.status == "error" and "without the kselftest" in s.detail
+
+
+def test_a_pytest_that_left_no_results_is_not_a_catch(two):
+    _, _, m = two
+    s = mutants.judge(m, _trial(1, "gate: FAIL: pytest left no JUnit XML at /r/junit.xml "
+                                   "(exit status 4)"))
+    assert s.status == "error" and "not a catch" in s.detail
