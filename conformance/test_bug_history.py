@@ -241,10 +241,14 @@ def test_bug_1_11_concurrent_dump_requests_and_reads():
     assert sent >= 5 and ended == sent, (ended, sent)
 
 
+R3_10_RACE_LIMIT = 60.0  # seconds after the first 3 to wait for one event of each kind
+
+
 def test_r3_10_ring_send_mmap_and_tx_ring_swap_race():
-    """R3.10: ring sends, mmap/munmap and TX ring teardown + re-set race for 3 s on one
-    NETLINK_ROUTE socket. The sender maps, puts 1-3 NLMSG_NOOP+ACK requests in TX frames,
-    sends them with sendto(NULL) and unmaps; a mapper keeps adding a second mapping; a
+    """R3.10: ring sends, mmap/munmap and TX ring teardown + re-set race for 3 s (on a
+    loaded host longer, until each happened once) on one NETLINK_ROUTE socket. The
+    sender maps, puts 1-3 NLMSG_NOOP+ACK requests in TX frames, sends them with
+    sendto(NULL) and unmaps; a mapper keeps adding a second mapping; a
     tearer keeps committing the TX ring. Lockdep/KASAN judge the locking on the console;
     here every outcome must be one the rules allow:
 
@@ -387,8 +391,17 @@ def test_r3_10_ring_send_mmap_and_tx_ring_swap_race():
     threads = [guarded(f) for f in (sender, mapper, tearer)]
     for th in threads:
         th.start()
+    def raced() -> bool:
+        return min(counts["teardowns"], counts["sends"], counts["maps"]) >= 1
+
     try:
+        # 3 s, and on until each kind of event happened once: a teardown only succeeds
+        # in a moment when no mapping exists, and on a loaded TCG host 3 s once held no
+        # such moment (0 teardowns, 12 sends, 37 maps: a false alarm, vm soak)
         stop.wait(3.0)
+        deadline = time.monotonic() + R3_10_RACE_LIMIT
+        while not stop.is_set() and not raced() and time.monotonic() < deadline:
+            stop.wait(0.1)
     finally:
         stop.set()
         for th in threads:
@@ -397,9 +410,9 @@ def test_r3_10_ring_send_mmap_and_tx_ring_swap_race():
         assert not any(th.is_alive() for th in threads), "a racing thread is stuck"
         assert not errors, (errors, counts)
         assert st["gen"] % 2 == 0, st
-        # not a timing bound: without one swap, one send and one second mapping nothing
-        # raced (measured under TCG: 29-67 swaps, 88-134 sends, 124-178 maps in 3 s)
-        assert min(counts["teardowns"], counts["sends"], counts["maps"]) >= 1, counts
+        # without one swap, one send and one second mapping nothing raced (measured under
+        # TCG: 29-67 swaps, 88-134 sends, 124-178 maps in 3 s on an idle host)
+        assert raced(), f"not one of each event in {R3_10_RACE_LIMIT + 3:.0f} s: {counts}"
         # the kernel's TX head: where the sender left it, or 0 after a later re-set
         tx_idx = 0 if st["swaps"] != st["sender_swaps"] else st["tx_idx"]
         m = mmap_socket(s, length)
