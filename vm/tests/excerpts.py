@@ -295,3 +295,50 @@ IOAPIC_TIMER_PANIC = """\
 [    0.018000]  common_startup_64+0x12c/0x138
 [    0.018000]  </TASK>
 """
+
+# 20261202-135426-13917-gate/console.log, lines 296-340, without lines
+# 305, 306, 307, 333, 334, 335 (register dump: spec/ reads register names as rule ids).
+# The fast kernel, 2 vCPUs under MTTCG on the loaded host, `vm soak` run 18: int3 trap in
+# a static-branch site of enqueue_timer (the code bytes show the patched "eb 09" jump
+# already in place) 3.3 s into boot, then a panic.  Not netlink code.
+INT3_AT_BOOT = """\
+[    3.066792] clocksource: Switched to clocksource tsc-early
+[    3.275726] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI
+[    3.275726] CPU: 0 UID: 0 PID: 19 Comm: rcu_preempt Not tainted 6.12.117 #1
+[    3.275726] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
+[    3.275726] RIP: 0010:enqueue_timer+0xa5/0xe0
+[    3.275726] Code: 78 08 4c 89 e2 48 89 de e8 e8 d9 ff ff 65 ff 0d 59 a7 82 53 75 b5 0f 1f 44 00 00 eb ae 4c 89 65 18 c6 45 26 01 c6 45 24 00 eb <09> 5b 5d 41 5c c3 cc cc cc cc 8b 43 20 a9 00 00 08 00 75 93 80 7d
+[    3.275726] RSP: 0018:ff78ad55000a3d80 EFLAGS: 00000083
+[    3.275726] RAX: 0000000001800000 RBX: ff78ad55000a3e08 RCX: 0000000000000000
+[    3.275726] RDX: 0000000001800000 RSI: 0000000000000006 RDI: ff291a88fdc1e440
+[    3.275726] FS:  0000000000000000(0000) GS:ff291a88fdc00000(0000) knlGS:0000000000000000
+[    3.275726] CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033
+[    3.275726] CR2: ff291a88c6e01000 CR3: 0000000046442000 CR4: 0000000000751ef0
+[    3.275726] PKRU: 55555554
+[    3.275726] Call Trace:
+[    3.275726]  <TASK>
+[    3.275726]  __mod_timer+0x26c/0x360
+[    3.275726]  schedule_timeout+0x99/0x170
+[    3.275726]  ? __pfx_process_timeout+0x10/0x10
+[    3.275726]  rcu_gp_fqs_loop+0x15a/0x6c0
+[    3.275726]  ? __pfx_rcu_gp_kthread+0x10/0x10
+[    3.275726]  rcu_gp_kthread+0x1a7/0x260
+[    3.275726]  kthread+0xd0/0x100
+[    3.275726]  ? __pfx_kthread+0x10/0x10
+[    3.275726]  ret_from_fork+0x34/0x50
+[    3.275726]  ? __pfx_kthread+0x10/0x10
+[    3.275726]  ret_from_fork_asm+0x1a/0x30
+[    3.275726]  </TASK>
+[    3.275726] Modules linked in:
+[    3.275726] ---[ end trace 0000000000000000 ]---
+[    3.275726] RIP: 0010:enqueue_timer+0xa5/0xe0
+[    3.275726] Code: 78 08 4c 89 e2 48 89 de e8 e8 d9 ff ff 65 ff 0d 59 a7 82 53 75 b5 0f 1f 44 00 00 eb ae 4c 89 65 18 c6 45 26 01 c6 45 24 00 eb <09> 5b 5d 41 5c c3 cc cc cc cc 8b 43 20 a9 00 00 08 00 75 93 80 7d
+[    3.275726] RSP: 0018:ff78ad55000a3d80 EFLAGS: 00000083
+[    3.275726] RAX: 0000000001800000 RBX: ff78ad55000a3e08 RCX: 0000000000000000
+[    3.275726] RDX: 0000000001800000 RSI: 0000000000000006 RDI: ff291a88fdc1e440
+[    3.275726] FS:  0000000000000000(0000) GS:ff291a88fdc00000(0000) knlGS:0000000000000000
+[    3.275726] CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033
+[    3.275726] CR2: ff291a88c6e01000 CR3: 0000000046442000 CR4: 0000000000751ef0
+[    3.275726] PKRU: 55555554
+[    3.275726] Kernel panic - not syncing: Fatal exception in interrupt
+"""

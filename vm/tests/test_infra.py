@@ -42,6 +42,14 @@ def test_boot_time_splat_outside_netlink_is_infrastructure_even_if_the_suite_pas
     assert v.render().startswith("gate: ERROR: infrastructure failure")
 
 
+def test_int3_oops_while_booting_is_infrastructure(tmp_path):
+    v = judge.judge_boot(boot(tmp_path, ex.CLEAN_BOOT.split("[    4.576493]")[0]
+                              + ex.INT3_AT_BOOT, status=None, vng_status=255))
+    assert v is not None and v.infra and v.exit_code == 3
+    assert v.headline.endswith("kernel splat while booting, outside netlink code (oops, "
+                               "panic): Oops: int3: 0000 [#1] PREEMPT SMP NOPTI")
+
+
 def test_boot_panic_of_the_timer_check_is_infrastructure(tmp_path):
     v = judge.judge_boot(boot(tmp_path, ex.IOAPIC_TIMER_PANIC, status=None, vng_status=255))
     assert v is not None and v.infra and v.exit_code == 3
