@@ -1,57 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TX ring cost, side by side in one run: N NETLINK_ROUTE requests sent
- *   ring      - through the TX ring by an exclusive sender (the 2013 series'
- *               zero-copy case; copied since D16),
- *   ring-dup  - through the TX ring with a dup()ed descriptor (always copied),
- *   plain     - with sendmsg() of a user buffer.
- * Requests are NLMSG_NOOP without ACK ("noop", pure TX cost) or RTM_GETLINK
- * for ifindex 1 ("getlink", a realistic request with a reply read by recv()).
- * Each mode runs REPS times interleaved; prints ns/request min/median/max and
- * the median speed relative to plain (plain ns / mode ns: > 1 is faster).
- *   gcc -O2 -Wall -o /tmp/tx_ring bench/tx_ring.c
- *   python -m vm run --kernel BZIMAGE -- /tmp/tx_ring [N [REPS]]
+ *   sendmsg   - with send() of a user buffer, one call per request (baseline),
+ *   ring      - through the TX ring by an exclusive sender, one sendto(NULL)
+ *               per BATCH frames (the 2013 series' zero-copy case; copied
+ *               since D16),
+ *   ring-dup  - the same with a dup()ed descriptor (always copied).
+ * Requests: NLMSG_NOOP without ACK ("noop": pure TX cost), NLMSG_NOOP with
+ * NLM_F_ACK ("noop+ack": the ACK is read by recv()), RTM_GETLINK for ifindex 1
+ * ("getlink": a realistic request, its reply read by recv()), and a 16 KiB
+ * NLMSG_NOOP without ACK ("noop 16KiB": where copying costs most).
+ * Each mode runs REPS times interleaved; then one counted pass per mode
+ * (COUNT_N requests) gives syscalls, allocations and copies per request.
+ * Output: the BENCH lines of bench.h, and a table for humans.
+ *   gcc -O2 -Wall -o tx_ring bench/tx_ring.c
+ *   python -m vm run --kernel BZIMAGE -- ./tx_ring [N [REPS [COUNT_N]]]
  */
-#include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#ifndef NETLINK_TX_RING
-#define NETLINK_TX_RING 7
-#endif
-#define HDRLEN 24		/* NL_MMAP_HDRLEN */
-#define ST_UNUSED 0
-#define ST_VALID 2
-#define FRAME 4096
-#define FRAMES 64
+#include "bench.h"
 
-struct req { unsigned int bs, bn, fs, fn; };
-struct hdr { unsigned int status, len, group, pid, uid, gid; };
+#define FRAME 32768		/* holds the 16 KiB request */
+#define FRAMES 16
+#define BIG (16 * 1024)
+#define BATCH 16
+#define MAXREPS 64
 
-static void die(const char *what)
-{
-	fprintf(stderr, "tx_ring: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
+enum request { NOOP, NOOP_ACK, GETLINK, NOOP_BIG, NREQ };
+static const char *const req_names[] = {
+	"tx noop", "tx noop+ack", "tx getlink", "tx noop 16KiB"
+};
+static const char *const modes[] = { "sendmsg", "ring", "ring-dup" };
+#define NMODES 3
 
-static size_t build(unsigned char *buf, int getlink, unsigned int seq)
+static double reply_bytes;
+
+static size_t build(unsigned char *buf, enum request r, unsigned int seq)
 {
 	struct nlmsghdr *nlh = (void *)buf;
 
-	memset(buf, 0, 64);
+	memset(buf, 0, 64);	/* a 16 KiB NOOP's payload is never read */
 	nlh->nlmsg_seq = seq;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
-	if (!getlink) {
+	if (r != GETLINK) {
 		nlh->nlmsg_type = NLMSG_NOOP;
-		nlh->nlmsg_len = NLMSG_HDRLEN;
+		nlh->nlmsg_len = r == NOOP_BIG ? BIG : NLMSG_HDRLEN;
+		if (r == NOOP_ACK)
+			nlh->nlmsg_flags |= NLM_F_ACK;
 	} else {
 		struct ifinfomsg *ifi = NLMSG_DATA(nlh);
 
@@ -71,67 +70,79 @@ static void drain(int fd, int n)
 
 		if (r < 0)
 			die("recv");
+		reply_bytes += r;
 		for (struct nlmsghdr *h = (void *)rbuf; NLMSG_OK(h, r);
-		     h = NLMSG_NEXT(h, r))
+		     h = NLMSG_NEXT(h, r)) {
+			if (h->nlmsg_type == NLMSG_ERROR &&
+			    ((struct nlmsgerr *)NLMSG_DATA(h))->error)
+				fail("request %u failed: %d", h->nlmsg_seq,
+				     ((struct nlmsgerr *)NLMSG_DATA(h))->error);
 			n--;
+		}
 	}
 }
 
-static double run(const char *mode, int getlink, int n, int batch)
+/* ns per request; with @count, the counted pass instead (returns 0). */
+static double run(const char *mode, enum request r, int n, int count)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), dupfd = -1;
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	unsigned char msg[64], *ring = NULL;
-	struct req rq = { FRAME * 16, FRAMES / 16, FRAME, FRAMES };
+	static unsigned char msg[BIG];
+	unsigned char *ring = NULL;
 	unsigned int head = 0;
-	struct timespec t0, t1;
-	size_t len;
+	size_t len = 0;
+	double t0, t1;
 	int i, b;
 
 	if (fd < 0 || bind(fd, (void *)&sa, sizeof(sa)))
 		die("socket");
-	if (strcmp(mode, "plain")) {
-		if (setsockopt(fd, 270, NETLINK_TX_RING, &rq, sizeof(rq)))
-			die("NETLINK_TX_RING");
-		ring = mmap(NULL, FRAME * FRAMES, PROT_READ | PROT_WRITE,
-			    MAP_SHARED, fd, 0);
-		if (ring == MAP_FAILED)
-			die("mmap");
+	if (strcmp(mode, "sendmsg")) {
+		ring = ring_setup(fd, FRAME, 0, FRAMES);
 		if (!strcmp(mode, "ring-dup"))
 			dupfd = dup(fd);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < n; i += batch) {
-		for (b = 0; b < batch; b++) {
-			len = build(msg, getlink, i + b);
+	reply_bytes = 0;
+	if (count)
+		trace_start();
+	t0 = now_ns();
+	for (i = 0; i < n; i += BATCH) {
+		for (b = 0; b < BATCH; b++) {
 			if (!ring) {
+				len = build(msg, r, i + b);
 				if (send(fd, msg, len, 0) < 0)
 					die("send");
 				continue;
 			}
-			struct hdr *h = (void *)(ring + head * FRAME);
+			struct nl_hdr *h = frame_at(ring, FRAME, head);
 
-			if (h->status != ST_UNUSED) {
-				fprintf(stderr, "tx_ring: frame %u busy\n", head);
-				exit(2);
-			}
-			memcpy((unsigned char *)h + HDRLEN, msg, len);
+			if (frame_status(h) != ST_UNUSED)
+				fail("TX frame %u still in use", head);
+			/* built in place, as a ring user would */
+			len = build((unsigned char *)h + NL_HDRLEN, r, i + b);
 			h->len = len;
 			__atomic_store_n(&h->status, ST_VALID, __ATOMIC_RELEASE);
 			head = (head + 1) % FRAMES;
 		}
 		if (ring && sendto(fd, NULL, 0, 0, (void *)&sa, sizeof(sa)) < 0)
 			die("sendto(NULL)");
-		if (getlink)
-			drain(fd, batch);
+		if (r == NOOP_ACK || r == GETLINK)
+			drain(fd, BATCH);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = now_ns();
+	if (count) {
+		char extra[128];
+
+		snprintf(extra, sizeof(extra),
+			 "\"request_bytes\":%zu,\"reply_bytes\":%.1f", len,
+			 reply_bytes / n);
+		trace_stop(req_names[r], mode, n, extra);
+	}
 	if (ring)
 		munmap(ring, FRAME * FRAMES);
 	if (dupfd >= 0)
 		close(dupfd);
 	close(fd);
-	return ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n;
+	return (t1 - t0) / n;
 }
 
 static int cmp(const void *a, const void *b)
@@ -143,27 +154,37 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	const char *modes[] = { "plain", "ring", "ring-dup" };
 	int n = argc > 1 ? atoi(argv[1]) : 20000;
 	int reps = argc > 2 ? atoi(argv[2]) : 5;
-	int batch = 16;
-	double t[3][64], med[3];
+	int count_n = argc > 3 ? atoi(argv[3]) : 1024;
+	double t[NMODES][MAXREPS], s[MAXREPS];
+	int nmodes = variants(NMODES);
 
-	if (reps > 64)
-		reps = 64;
-	printf("%-8s %-9s %10s %10s %10s %9s\n", "request", "mode",
+	if (n < BATCH || n % BATCH || reps < 1 || reps > MAXREPS ||
+	    count_n < BATCH || count_n % BATCH)
+		fail("usage: tx_ring [N [REPS [COUNT_N]]] (N, COUNT_N multiples of %d, REPS 1..%d)",
+		     BATCH, MAXREPS);
+	printf("%-12s %-9s %10s %10s %10s %7s\n", "request", "mode",
 	       "min ns", "median ns", "max ns", "speed");
-	for (int g = 0; g < 2; g++) {
+	for (int g = 0; g < NREQ; g++) {
+		for (int m = 0; m < nmodes; m++)
+			run(modes[m], g, BATCH * 4, 0);	/* warm up */
 		for (int r = 0; r < reps; r++)
-			for (int m = 0; m < 3; m++)
-				t[m][r] = run(modes[m], g, n, batch);
-		for (int m = 0; m < 3; m++) {
-			qsort(t[m], reps, sizeof(double), cmp);
-			med[m] = t[m][reps / 2];
-			printf("%-8s %-9s %10.0f %10.0f %10.0f %8.2fx\n",
-			       g ? "getlink" : "noop", modes[m], t[m][0], med[m],
-			       t[m][reps - 1], med[0] / med[m]);
+			for (int m = 0; m < nmodes; m++)
+				t[m][r] = run(modes[m], g, n, 0);
+		for (int m = 0; m < nmodes; m++)
+			emit_samples(req_names[g], modes[m], "ns/msg", t[m], reps);
+		for (int m = 0; m < nmodes; m++) {
+			memcpy(s, t[m], reps * sizeof(double));
+			qsort(s, reps, sizeof(double), cmp);
+			memcpy(t[m], s, reps * sizeof(double));
 		}
+		for (int m = 0; m < nmodes; m++)
+			printf("%-12s %-9s %10.0f %10.0f %10.0f %6.2fx\n",
+			       req_names[g], modes[m], t[m][0], t[m][reps / 2],
+			       t[m][reps - 1], t[0][reps / 2] / t[m][reps / 2]);
+		for (int m = 0; m < nmodes; m++)
+			run(modes[m], g, count_n, 1);
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import (
+    bench,
     bisect,
     boot,
     build,
@@ -130,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     bisect.add_parser(sub)
     merge.add_parser(sub)
     soak.add_parser(sub)
+    bench.add_parser(sub)
     return ap
 
 
@@ -449,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"gate": cmd_gate, "build": cmd_build, "run": cmd_run, "shell": cmd_shell,
                 "mutants": mutants.cmd_mutants, "bisect": bisect.cmd_bisect,
-                "soak": soak.cmd_soak, "merge": merge.cmd_merge}[args.cmd](args)
+                "soak": soak.cmd_soak, "merge": merge.cmd_merge,
+                "bench": bench.cmd_bench}[args.cmd](args)
     except GateError as e:
         print(e.render(), file=sys.stderr)
         return 2
