@@ -1,4 +1,4 @@
-"""``python -m vm {gate,build,run,shell}``."""
+"""``python -m vm {gate,build,run,shell,mutants,bisect,merge,soak,bench}``."""
 
 from __future__ import annotations
 
