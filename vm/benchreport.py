@@ -111,6 +111,12 @@ def collect(outputs: dict[str, list[Path]]) -> tuple[list[Series], list[Counts]]
     return series, counts
 
 
+def across(first: Series, other: Series) -> float:
+    """``other``'s median speed against ``first``'s (same row and variant, another run)."""
+    a, b = first.spread[1], other.spread[1]
+    return a / b if first.unit in LOWER_IS_BETTER else b / a
+
+
 def _fmt(v: float) -> str:
     return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
 
@@ -149,6 +155,7 @@ def _count(c: Counts, key: str) -> str:
 
 def markdown(series: list[Series], counts: list[Counts], conditions: dict) -> str:
     kernels = list(dict.fromkeys(s.kernel for s in series))
+    index = {(s.kernel, s.row, s.variant, s.unit): s for s in series}
     out = ["# Benchmark", ""]
     out += [f"- {k}: {v}" for k, v in conditions.items()]
     out += ["", "Speed: against the row's baseline in the same guest run, per repetition "
@@ -164,13 +171,24 @@ def markdown(series: list[Series], counts: list[Counts], conditions: dict) -> st
                 "own run):", "",
                 "| row | variant | unit | " + " | ".join(kernels) + " |",
                 "|---|---|---|" + "---:|" * len(kernels)]
-        index = {(s.kernel, s.row, s.variant, s.unit): s for s in series}
         for row, variant, unit in dict.fromkeys((s.row, s.variant, s.unit) for s in series):
             cells = []
             for k in kernels:
                 s = index.get((k, row, variant, unit))
                 sp = s.speed_spread if s else None
                 cells.append(f"{sp[1]:.2f}x" if sp else "")
+            out.append(f"| {row} | {variant} | {unit} | " + " | ".join(cells) + " |")
+    if len(kernels) > 1:
+        out += ["", f"Median against the same variant on {kernels[0]} (different guest runs: "
+                "includes run-to-run noise; > 1 is faster):", "",
+                "| row | variant | unit | " + " | ".join(kernels[1:]) + " |",
+                "|---|---|---|" + "---:|" * (len(kernels) - 1)]
+        for row, variant, unit in dict.fromkeys((s.row, s.variant, s.unit) for s in series):
+            first = index.get((kernels[0], row, variant, unit))
+            cells = []
+            for k in kernels[1:]:
+                s = index.get((k, row, variant, unit))
+                cells.append(f"{across(first, s):.3f}x" if first and s else "")
             out.append(f"| {row} | {variant} | {unit} | " + " | ".join(cells) + " |")
     if counts:
         out += ["", "Per message (packet, request, dumped object), from tracefs in a counted "

@@ -92,6 +92,19 @@ def test_markdown_has_every_series_its_speed_and_the_seed(real_run):
     assert md.count("\n| ") >= len(series) + len(counts)
 
 
+def test_across_kernels_compares_medians_of_the_same_variant(real_run):
+    series, counts = benchreport.collect(real_run)
+    md = benchreport.markdown(series, counts, {})
+    kernels = list(dict.fromkeys(s.kernel for s in series))
+    assert len(kernels) == 2
+    first = {(s.row, s.variant, s.unit): s for s in series if s.kernel == kernels[0]}
+    for s in (s for s in series if s.kernel == kernels[1]):
+        f = first[(s.row, s.variant, s.unit)]
+        m0, m1 = statistics.median(f.samples), statistics.median(s.samples)
+        expect = m0 / m1 if s.unit == "ns/msg" else m1 / m0
+        assert f"| {s.row} | {s.variant} | {s.unit} | {expect:.3f}x |" in md
+
+
 def test_json_round_trips_the_spreads(real_run):
     series, counts = benchreport.collect(real_run)
     doc = json.loads(benchreport.to_json(series, counts, {"host": "test"}))
