@@ -6,7 +6,8 @@ keeps some profiles, ``--shards N`` sets SHARDS and the shard list to 1..N).  Ev
 ``run:`` step is executed with bash (``-eo pipefail``) in one checkout of HEAD made with
 ``git clone`` (the runner's ``actions/checkout``), with the workflow's env plus
 ``--env K=V`` overrides, ``${{ matrix.* }}``, ``${{ env.* }}``, ``${{ github.run_id }}``
-and ``${{ steps.ID.outputs.* }}`` (via $GITHUB_OUTPUT) substituted.  The ``uses:`` steps
+and ``${{ steps.ID.outputs.* }}`` (via $GITHUB_OUTPUT) substituted (a reused WORK is reset to
+HEAD, its untracked files such as the tox envs kept).  The ``uses:`` steps
 are emulated: checkout and cache do nothing (the clone is the checkout, the gate's own
 cache is the machine's), upload/download-artifact copy to and from ``WORK/artifacts``.
 ``if:`` understands ``always()`` and ``matrix.K == V``.  Exit status: the last job's.
@@ -93,11 +94,12 @@ class Context:
 
 def uses(step: dict, ctx: Context, work: Path, checkout: Path) -> None:
     action = step["uses"].split("@")[0]
-    w = {k: ctx.sub(v) for k, v in step.get("with", {}).items()}
-    store = work / "artifacts"
     if action in ("actions/checkout", "actions/cache"):
         print(f"    ({action}: nothing to do here)")
-    elif action == "actions/upload-artifact":
+        return
+    w = {k: ctx.sub(v) for k, v in step.get("with", {}).items()}
+    store = work / "artifacts"
+    if action == "actions/upload-artifact":
         dest = store / w["name"]
         shutil.rmtree(dest, ignore_errors=True)
         for src in (x.strip() for x in w["path"].splitlines() if x.strip()):
@@ -165,6 +167,11 @@ def main() -> int:
     checkout = args.work / "checkout"
     if not checkout.exists():
         subprocess.run(["git", "clone", "-q", str(REPO), str(checkout)], check=True)
+    else:  # HEAD of this repository again; untracked files (the tox envs) stay
+        subprocess.run(["git", "-C", str(checkout), "fetch", "-q", str(REPO), "HEAD"],
+                       check=True)
+        subprocess.run(["git", "-C", str(checkout), "reset", "-q", "--hard", "FETCH_HEAD"],
+                       check=True)
     env = {k: str(v) for k, v in wf.get("env", {}).items()}
     env["SHARDS"] = str(args.shards)
     env.update(dict(x.split("=", 1) for x in args.env))
