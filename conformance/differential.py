@@ -21,7 +21,15 @@ from collections import Counter
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+)
 
 from .backends import make_backend
 from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type compared)
@@ -48,21 +56,27 @@ SHARING = st.sampled_from(["dup", "fork", "mmap", "thread"])
 PROGRESS_EVERY = 20.0  # seconds between progress lines (the gate kills a silent guest)
 
 
-class Stats:
-    steps = 0  # hypothesis steps (rules executed)
-    ops: Counter = Counter()  # backend calls by operation (each compared on the kernel)
-    examples = 0
-    started = 0.0
-    progress = None  # callable(str) or None
-    last_report = 0.0
+class Progress:
+    """The counts of one :func:`run`, shared by the machines hypothesis makes for it."""
 
-    @classmethod
-    def tick(cls) -> None:
+    def __init__(self, report=None) -> None:
+        self.steps = 0  # hypothesis steps (rules executed)
+        self.ops: Counter = Counter()  # backend calls by operation (each compared)
+        self.errors: Counter = Counter()  # (operation, errno) both backends answered
+        self.examples = 0
+        self.started = self.last_report = time.monotonic()
+        self.report = report  # callable(str) or None
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def tick(self) -> None:
         now = time.monotonic()
-        if cls.progress and now - cls.last_report >= PROGRESS_EVERY:
-            cls.last_report = now
-            cls.progress(f"differential: {cls.steps} steps, {cls.examples} sequences, "
-                         f"{now - cls.started:.0f} s")
+        if self.report and now - self.last_report >= PROGRESS_EVERY:
+            self.last_report = now
+            self.report(f"differential: {self.steps} steps, {self.examples} sequences, "
+                        f"{now - self.started:.0f} s")
 
 
 def _status_ok(st_: int) -> bool:
@@ -77,11 +91,16 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
     every send copies, D16)."""
 
     backend_name = "model"
+    progress: Progress  # set by run()
+    held = Bundle("held")  # test-driver messages allocated and not yet sent or freed
 
     def __init__(self) -> None:
         super().__init__()
-        Stats.examples += 1
+        self.progress.examples += 1
         self.b = Recorder(make_backend(self.backend_name))
+
+    @initialize()
+    def sockets_with_rings(self):
         b = self.b
         self.s = [b.socket(), b.socket(), b.socket()]
         gone = b.socket()
@@ -98,7 +117,6 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         b.mmap(self.route)
         self.rx = {self.s[0]: SMALL, self.s[1]: RX1, self.route: SMALL}
         self.tx_socks = [self.s[0], self.route]
-        self.held: list[int] = []
         self.tx_idx = {sid: 0 for sid in self.tx_socks}
         self.ring_socks = [self.s[0], self.s[1], self.route]
         self.all_socks = [*self.s, self.route]
@@ -107,48 +125,69 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         self.share: dict[str, int | None] = {"dup": None, "fork": None, "mmap": None,
                                              "thread": None}
 
-    def _guard(self, fn, *a):
+    def _read(self, fn, *a):
+        """A step that cannot fail with an errno (ring memory, identities): any exception
+        propagates; a disagreement (AssertionError) is saved as a reproducer first."""
         try:
             return fn(*a)
-        except OSError:
-            return None
         except AssertionError as e:
             path = save(self.b.ops, str(e), self.backend_name,
                         os.path.join(results_dir(), f"nlmmap-repro-{self.backend_name}.json"))
             raise AssertionError(f"{e}\nreplayable sequence written to {path}") from None
 
+    def _act(self, fn, *a):
+        """A syscall or driver call. An errno is one of its outcomes: the lockstep backend
+        has compared it with the model's before raising it, so here it is counted (and
+        reported by run()) and the step goes on with None."""
+        try:
+            return self._read(fn, *a)
+        except OSError as e:
+            self.progress.errors[(getattr(fn, "__name__", "?"), e.errno)] += 1
+            return None
+
+    def _check(self, ok: bool, what) -> None:
+        """An invariant of the machine, saved as a reproducer like a disagreement."""
+        def fail():
+            raise AssertionError(f"invariant broken: {what}")
+        if not ok:
+            self._read(fail)
+
     def _dst(self, i: int) -> int:
         return (self.s + [self.gone])[i]
 
     # kernel producers ----------------------------------------------------------------------
-    @rule(dst=st.integers(0, 3), size=st.sampled_from(SIZES))
-    def alloc(self, dst, size):
-        h = self._guard(self.b.drv_alloc, self._dst(dst), size)
-        if h is not None:
-            self.held.append(h)
+    @rule(target=held, dst=st.integers(0, 3), size=st.sampled_from(SIZES),
+          then=st.sampled_from(["hold", "xmit", "free"]))
+    def alloc(self, dst, size, then):
+        """Allocate a driver message; hold it (sent or freed later by ``finish``, so
+        frames are reserved out of order, R4.11) or send/free it at once (a held-only
+        machine fills the rings with RESERVED frames and rarely delivers anything)."""
+        h = self._act(self.b.drv_alloc, self._dst(dst), size)
+        if h is None or then == "hold":
+            return multiple() if h is None else h
+        self._act(self.b.drv_xmit if then == "xmit" else self.b.drv_free, h)
+        return multiple()
 
-    @precondition(lambda self: self.held)
-    @rule(i=st.integers(0, 7), free=st.booleans())
-    def finish(self, i, free):
-        h = self.held.pop(i % len(self.held))
-        self._guard(self.b.drv_free if free else self.b.drv_xmit, h)
+    @rule(h=consumes(held), free=st.booleans())
+    def finish(self, h, free):
+        self._act(self.b.drv_free if free else self.b.drv_xmit, h)
 
     @rule(dst=st.integers(0, 3), size=st.sampled_from(SIZES))
     def plain(self, dst, size):
-        self._guard(self.b.drv_plain, self._dst(dst), size)
+        self._act(self.b.drv_plain, self._dst(dst), size)
 
     @rule(s=st.integers(0, 1), count=st.integers(1, 40),
           size=st.sampled_from([40, 300, 1500]))
     def dump(self, s, count, size):
         self.seq += 1
         sid = self.s[s]
-        self._guard(self.b.send, sid, self.b.dump_request(sid, self.seq, count, size))
+        self._act(self.b.send, sid, self.b.dump_request(sid, self.seq, count, size))
 
     # userspace on the RX rings --------------------------------------------------------------
     @rule(s=st.integers(0, 2), i=st.integers(0, 3),
           status=st.sampled_from([0, 0, 0, 4]))
     def set_rx_status(self, s, i, status):
-        self._guard(self.b.set_status, self.ring_socks[s], "rx", i, status)
+        self._act(self.b.set_status, self.ring_socks[s], "rx", i, status)
 
     @rule(s=st.integers(0, 2), n=st.integers(1, 4))
     def reader(self, s, n):
@@ -158,26 +197,26 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         req = self.rx[sid]
         for _ in range(n):
             i = self.rd[s]
-            st_ = self._guard(self.b.frame, sid, "rx", i)
-            if st_ is None or st_.status in (0, 1):
+            st_ = self._read(self.b.frame, sid, "rx", i)
+            if st_.status in (0, 1):
                 break
             if st_.status == 3:
-                self._guard(self.b.recv, sid)
-            self._guard(self.b.set_status, sid, "rx", i, 0)
+                self._act(self.b.recv, sid)
+            self._act(self.b.set_status, sid, "rx", i, 0)
             self.rd[s] = (i + 1) % req.frame_nr
-        self._guard(self.b.poll, sid)
+        self._act(self.b.poll, sid)
 
     @rule(s=st.integers(0, 3))
     def poll(self, s):
-        self._guard(self.b.poll, self.all_socks[s])
+        self._act(self.b.poll, self.all_socks[s])
 
     @rule(s=st.integers(0, 3))
     def recv(self, s):
-        self._guard(self.b.recv, self.all_socks[s])
+        self._act(self.b.recv, self.all_socks[s])
 
     @rule(s=st.integers(0, 3))
     def so_error(self, s):
-        self._guard(self.b.so_error, self.all_socks[s])
+        self._act(self.b.so_error, self.all_socks[s])
 
     # TX ring --------------------------------------------------------------------------------
     # a frame with nm_len beyond the payload (EINVAL, frame stays VALID until tx_repair)
@@ -201,25 +240,25 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         written = []
         for k in range(n):
             i = (self.tx_idx[s0] + k) % TX0.frame_nr
-            if self.b.frame(s0, "tx", i).status != 0:
+            if self._read(self.b.frame, s0, "tx", i).status != 0:
                 break
             self.seq += 1
             msg = nlmsg(NLMSG_NOOP, NLM_F_REQUEST | (NLM_F_ACK if ack else 0), self.seq)
             nm_len = TX0.frame_size - NL_MMAP_HDRLEN + 1 if bad and k == n - 1 else None
-            self._guard(self.b.put_tx, s0, i, msg, 2, nm_len)
+            self._act(self.b.put_tx, s0, i, msg, 2, nm_len)
             written.append(i)
-        target = (0, 0) if dst == 0 else (self.b.portid(self.s[dst]), 0)
-        self._guard(self.b.send_ring, s0, target)
+        target = (0, 0) if dst == 0 else (self._read(self.b.portid, self.s[dst]), 0)
+        self._act(self.b.send_ring, s0, target)
         for i in written:
-            if self.b.frame(s0, "tx", i).status != 0:
+            if self._read(self.b.frame, s0, "tx", i).status != 0:
                 break
             self.tx_idx[s0] = (self.tx_idx[s0] + 1) % TX0.frame_nr
 
     @rule(t=st.integers(0, 1))
     def tx_repair(self, t):
         s0 = self.tx_socks[t]
-        if self.b.frame(s0, "tx", self.tx_idx[s0]).status == 2:
-            self._guard(self.b.set_len, s0, "tx", self.tx_idx[s0], 16)
+        if self._read(self.b.frame, s0, "tx", self.tx_idx[s0]).status == 2:
+            self._act(self.b.set_len, s0, "tx", self.tx_idx[s0], 16)
 
     @rule(kind=SHARING)
     def toggle_sharing(self, kind):
@@ -228,11 +267,11 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         if tok is None:
             make = {"dup": lambda: b.dup(self.route), "fork": b.fork_hold,
                     "mmap": lambda: b.mmap(self.route), "thread": b.thread_start}[kind]
-            self.share[kind] = self._guard(make)
+            self.share[kind] = self._act(make)
         else:
             undo = {"dup": b.close_fd, "fork": b.fork_release, "mmap": b.munmap,
                     "thread": b.thread_stop}[kind]
-            self._guard(undo, tok)
+            self._act(undo, tok)
             self.share[kind] = None
 
     @rule(kind=SHARING, n=st.integers(1, 2), ack=st.booleans())
@@ -251,42 +290,39 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
     # observables after every step --------------------------------------------------------------
     @invariant()
     def frames_agree(self):
-        Stats.steps += 1
+        self.progress.steps += 1
         for sid, req in self.rx.items():
             for i in range(req.frame_nr):
-                h = self._guard(self.b.frame, sid, "rx", i)
-                assert h is not None and _status_ok(h.status), (sid, i, h)
+                h = self._read(self.b.frame, sid, "rx", i)
+                self._check(_status_ok(h.status), (sid, i, h))
                 if h.status == 2:
-                    assert h.len <= req.frame_size - NL_MMAP_HDRLEN, (sid, i, h)
-                    self._guard(self.b.payload, sid, "rx", i, h.len)
+                    self._check(h.len <= req.frame_size - NL_MMAP_HDRLEN, (sid, i, h))
+                    self._read(self.b.payload, sid, "rx", i, h.len)
         for sid in self.tx_socks:
             for i in range(TX0.frame_nr):
-                self._guard(self.b.frame, sid, "tx", i)
+                self._read(self.b.frame, sid, "tx", i)
 
     def teardown(self):
-        Stats.ops.update(op for op, _args in self.b.ops)
+        self.progress.ops.update(op for op, _args in self.b.ops)
         self.b.close_all()
-        Stats.tick()
+        self.progress.tick()
 
 
 def run(backend_name: str, total_steps: int, steps_per: int,
         progress=None, shrink: bool = True,
-        derandomize: bool = False) -> tuple[int, Counter, int, float]:
-    """Run the machine until about ``total_steps`` steps were executed. Returns (steps,
-    recorded backend operations by name, examples, seconds). ``progress(line)`` is called
-    every PROGRESS_EVERY seconds. One failure is reported (the first distinct one), shrunk
-    unless ``shrink`` is False (host-side checks that only need the catch); ``derandomize``
-    fixes the sequences (host-side checks of the machine itself)."""
+        derandomize: bool = False) -> Progress:
+    """Run the machine until about ``total_steps`` steps were executed; returns the run's
+    :class:`Progress` (steps, recorded operations by name, errnos answered, examples).
+    ``progress(line)`` is called every PROGRESS_EVERY seconds. One failure is reported (the
+    first distinct one), shrunk unless ``shrink`` is False (host-side checks that only need
+    the catch); ``derandomize`` fixes the sequences (host-side checks of the machine)."""
     from hypothesis.stateful import run_state_machine_as_test
 
+    done = Progress(progress)
     machine = type(f"Machine_{backend_name.replace('-', '_')}", (NetlinkMmapMachine,),
-                   {"backend_name": backend_name})
-    Stats.steps = Stats.examples = 0
-    Stats.ops = Counter()
-    Stats.started = Stats.last_report = time.monotonic()
-    Stats.progress = progress
-    while Stats.steps < total_steps:
-        remaining = total_steps - Stats.steps
+                   {"backend_name": backend_name, "progress": done})
+    while done.steps < total_steps:
+        remaining = total_steps - done.steps
         # hypothesis runs close to steps_per steps per example: ask for no more examples
         # than needed and loop (a first version overshot the target twofold)
         examples = max(1, remaining // max(1, steps_per))
@@ -294,8 +330,9 @@ def run(backend_name: str, total_steps: int, steps_per: int,
             max_examples=examples, stateful_step_count=steps_per, deadline=None,
             database=None, derandomize=derandomize, print_blob=True, report_multiple_bugs=False,
             phases=[p for p in Phase if shrink or p is not Phase.shrink],
-            suppress_health_check=list(HealthCheck)))
-    return Stats.steps, Stats.ops, Stats.examples, time.monotonic() - Stats.started
+            # TCG makes every step slow; no other health check is expected to fire
+            suppress_health_check=[HealthCheck.too_slow]))
+    return done
 
 
 def machine_operations() -> set[str]:

@@ -58,6 +58,7 @@ class Recorder:
         def call(*args):
             self.ops.append([name, [_enc(a) for a in args]])
             return attr(*args)
+        call.__name__ = name
         return call
 
 

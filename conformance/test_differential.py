@@ -7,6 +7,7 @@ frame) and that the machine still reaches every operation it is written to drive
 
 from __future__ import annotations
 
+import errno
 import os
 
 import pytest
@@ -21,24 +22,25 @@ from .rundir import results_dir
 from .uapi import require_feature
 
 
-def _report(name, steps, ops, examples, secs) -> set[str]:
+def _report(name, p) -> set[str]:
     """Print and keep the run's summary; returns the operations the run never reached."""
-    unreached = machine_operations() - set(ops)
-    line = (f"differential[{name}]: {steps} steps, {sum(ops.values())} backend operations, "
-            f"{examples} sequences, {secs:.1f} s; never reached: "
+    unreached = machine_operations() - set(p.ops)
+    line = (f"differential[{name}]: {p.steps} steps, {sum(p.ops.values())} backend "
+            f"operations, {p.examples} sequences, {p.seconds:.1f} s; never reached: "
             f"{' '.join(sorted(unreached)) or 'none'}")
+    errnos = ", ".join(f"{op} {errno.errorcode.get(e, e)} x{n}"
+                       for (op, e), n in sorted(p.errors.items()))
     print(line)
     with open(os.path.join(results_dir(), f"differential-{name}.txt"), "w") as f:
-        f.write(line + "\n")
+        f.write(f"{line}\nerrnos answered (both backends agreed): {errnos or 'none'}\n")
     return unreached
 
 
 def test_differential_model_invariants():
-    """600 steps on fixed sequences: no invariant breaks, and every operation the
+    """2000 steps on fixed sequences: no invariant breaks, and every operation the
     machine's rules call is reached (a rule whose precondition never holds, or a strategy
     that lost a case, shows here instead of as a silently weaker gate)."""
-    steps, ops, ex, secs = run("model", 600, 40, derandomize=True)
-    assert not _report("model", steps, ops, ex, secs)
+    assert not _report("model", run("model", 2000, 40, derandomize=True))
 
 
 def test_differential_reports_progress(monkeypatch):
@@ -47,9 +49,9 @@ def test_differential_reports_progress(monkeypatch):
     from . import differential
     monkeypatch.setattr(differential, "PROGRESS_EVERY", 0.0)
     lines = []
-    steps, _ops, examples, _secs = run("model", 100, 20, lines.append)
-    assert len(lines) == examples >= 5
-    assert lines[-1].startswith(f"differential: {steps} steps, {examples} sequences, ")
+    p = run("model", 100, 20, lines.append)
+    assert len(lines) == p.examples >= 5
+    assert lines[-1].startswith(f"differential: {p.steps} steps, {p.examples} sequences, ")
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
@@ -85,5 +87,4 @@ def test_differential_kernel_vs_model(capsys):
         with capsys.disabled():
             print(line, flush=True)
 
-    steps, ops, ex, secs = run("kernel", total, per, progress)
-    _report("kernel", steps, ops, ex, secs)
+    _report("kernel", run("kernel", total, per, progress))
