@@ -126,21 +126,13 @@ static struct nlmsghdr *nfq_hdr(void *buf, int type, int flags)
 	return nlh;
 }
 
-static void request_ack(int fd, struct nlmsghdr *nlh)
-{
-	struct nlmsgerr *e = NLMSG_DATA((struct nlmsghdr *)rbuf);
-
-	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0)
-		die("send config");
-	do {	/* packets queued since the bind may come first: left unverdicted */
-		if (recv(fd, rbuf, sizeof(rbuf), 0) < 0)
-			die("recv config ack");
-	} while (((struct nlmsghdr *)rbuf)->nlmsg_type != NLMSG_ERROR);
-	if (e->error)
-		fail("nfqueue config failed: %d", e->error);
-}
-
-static int queue_socket(void)
+/* A socket bound to queue 0, its rings set up first (with @ring) so that no
+ * packet is queued to it before they exist: packets taken off the socket by
+ * a ring setup would never get a verdict and fill the queue. The config is
+ * sent without ACK requests; a refused one shows up as an NLMSG_ERROR among
+ * the packets (counted as a verdict error).
+ */
+static int queue_socket(int ring, unsigned char **map)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct nfqnl_msg_config_cmd cmd = { .command = NFQNL_CFG_CMD_BIND };
@@ -152,12 +144,15 @@ static int queue_socket(void)
 	if (fd < 0 || bind(fd, (void *)&sa, sizeof(sa)))
 		die("nfqueue socket");
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
-	nlh = nfq_hdr(buf, NFQNL_MSG_CONFIG, NLM_F_ACK);
+	*map = ring ? ring_setup(fd, FSIZE, RX_FRAMES, TX_FRAMES) : NULL;
+	nlh = nfq_hdr(buf, NFQNL_MSG_CONFIG, 0);
 	put_attr(nlh, NFQA_CFG_CMD, &cmd, sizeof(cmd));
-	request_ack(fd, nlh);
-	nlh = nfq_hdr(buf, NFQNL_MSG_CONFIG, NLM_F_ACK);
+	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0)
+		die("send NFQNL_CFG_CMD_BIND");
+	nlh = nfq_hdr(buf, NFQNL_MSG_CONFIG, 0);
 	put_attr(nlh, NFQA_CFG_PARAMS, &p, sizeof(p));
-	request_ack(fd, nlh);
+	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0)
+		die("send NFQA_CFG_PARAMS");
 	return fd;
 }
 
@@ -180,7 +175,8 @@ static unsigned int packet_id(const struct nlmsghdr *h)
 			len = a->nla_len - NLA_HDRLEN;
 		}
 	}
-	if (!have || len != 20 + 8 + PAYLOAD)
+	/* packets queued before the copy mode took effect carry no payload */
+	if (!have || (len && len != 20 + 8 + PAYLOAD))
 		fail("queued packet without id or of %u bytes", len);
 	return id;
 }
@@ -229,7 +225,7 @@ static void got_packet(struct consumer *c, const struct nlmsghdr *h)
 {
 	unsigned int id;
 
-	if (h->nlmsg_type == NLMSG_ERROR) {	/* a verdict the kernel refused */
+	if (h->nlmsg_type == NLMSG_ERROR) {	/* a verdict or config refused */
 		if (!verdict_errors++)
 			fprintf(stderr, "bench: first verdict error: %d\n",
 				((struct nlmsgerr *)NLMSG_DATA(h))->error);
@@ -302,11 +298,9 @@ static long consume(struct consumer *c, double stop_ns, long max)
 static void consumer_open(struct consumer *c, int ring, int batch)
 {
 	memset(c, 0, sizeof(*c));
-	c->fd = queue_socket();
+	c->fd = queue_socket(ring, &c->map);
 	c->ring = ring;
 	c->batch = batch;
-	if (ring)
-		c->map = ring_setup(c->fd, FSIZE, RX_FRAMES, TX_FRAMES);
 }
 
 static void consumer_close(struct consumer *c)
