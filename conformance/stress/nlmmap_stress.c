@@ -1207,6 +1207,11 @@ static void child_init(struct wctx *w, unsigned secs)
 	w->rng ^= (uint64_t)getpid() * 0x2545F4914F6CDD1DULL;
 }
 
+/* A child that died signals at once (the pipe closes); one that has not written its
+ * byte within a minute did not start. 5 s was too short for a debug kernel under TCG on a
+ * loaded host: a fork child took longer without anything being wrong. */
+#define CHILD_START_MS 60000
+
 static int wait_ready(int fd, int ms)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
@@ -1714,7 +1719,7 @@ static void op_fork(struct wctx *w, struct slot *s)
 		_exit(0);
 	}
 	close(rp[1]);
-	if (!wait_ready(rp[0], 5000))
+	if (!wait_ready(rp[0], CHILD_START_MS))
 		failf(w, F_CHILD, "fork child %d did not start", (int)pid);
 	close(rp[0]);
 	end = now_ns() + dur;
@@ -1840,7 +1845,7 @@ static void op_pvw(struct wctx *w, struct slot *s)
 		_exit(0);
 	}
 	close(rp[1]);
-	if (!wait_ready(rp[0], 5000))
+	if (!wait_ready(rp[0], CHILD_START_MS))
 		failf(w, F_CHILD, "process_vm_writev child %d did not start", (int)pid);
 	close(rp[0]);
 	end = now_ns() + dur;
