@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import boot, build, console, judge, kselftest, paths, results, trial
+from . import boot, build, console, dryrun, judge, kselftest, paths, results, trial
 from .errors import GateError
 
 log = logging.getLogger(__name__)
@@ -173,8 +173,20 @@ def add_parser(sub) -> None:
     p.add_argument("--kernel", type=Path, metavar="BZIMAGE",
                    help="kernel to boot (default: the series' kernel through the cache)")
     p.add_argument("--profile", choices=("fast", "debug"), default="fast")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the gate command each run would be, run nothing")
     p.add_argument("gate_args", nargs=argparse.REMAINDER,
                    help="after --: arguments for every `python -m vm gate` run")
+
+
+def dry_run(args, gate_args: list[str]) -> int:
+    """The N gate commands, from the builder the soak runs them with (``python -m vm gate
+    --dry-run ...`` prints each one's build and boot)."""
+    bz = args.kernel or Path("<the series' kernel: python -m vm build --dry-run>")
+    out = paths.cache_root() / "runs" / dryrun.RUN_DIR
+    return dryrun.show([dryrun.cmd_line(trial.gate_command(
+        bz, profile=args.profile, junit=out / f"run-{i:03d}" / "junit.xml", fail_fast=False,
+        gate_args=gate_args), cwd=paths.REPO) for i in range(1, args.runs + 1)])
 
 
 def cmd_soak(args) -> int:
@@ -199,6 +211,8 @@ def cmd_soak(args) -> int:
                         "whole suite on one kernel", "python -m vm soak --help")
     if args.kernel is not None and not args.kernel.exists():
         raise GateError(f"kernel image {args.kernel} does not exist")
+    if args.dry_run:
+        return dry_run(args, gate_args)
     bz = args.kernel or build.ensure_kernel(profile=args.profile, series_dir=paths.PATCHES,
                                             require_series=True).bzimage
     out = boot.new_run_dir(paths.cache_root(), "soak")

@@ -108,3 +108,15 @@ def test_merge_dry_run_writes_nothing(nothing_runs, capsys, tmp_path):
     text = capsys.readouterr().out
     assert "would merge shard 1/2" in text and "problem: missing shard(s) 2/2" in text
     assert not (tmp_path / "m").exists()
+
+
+def test_soak_prints_one_gate_command_per_run(nothing_runs, kernel, capsys):
+    text = out_of(capsys, ["soak", "--runs", "3", "--dry-run", "--kernel", str(kernel), "--",
+                           "-k", "r2", "--no-kselftest"])
+    gates = [line for line in text.splitlines() if " -m vm gate " in line]
+    assert len(gates) == 3
+    for i, line in enumerate(gates, 1):
+        argv = shlex.split(line.split(" && ", 1)[1])
+        assert argv[argv.index("--kernel") + 1] == str(kernel)
+        assert argv[-3:] == ["-k", "r2", "--no-kselftest"] and "--fail-fast" not in argv
+        assert argv[argv.index("--junit") + 1].endswith(f"run-{i:03d}/junit.xml")
