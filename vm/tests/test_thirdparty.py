@@ -39,23 +39,28 @@ def test_digest_follows_content(tmp_path):
     assert thirdparty.digest(tmp_path) != d
 
 
-def test_prepare_failure_names_the_log(tmp_path, monkeypatch):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "Makefile").write_text("all:\n\tfalse\n")
-    monkeypatch.setattr(thirdparty, "SOURCES", src)
-    monkeypatch.setenv("NLMMAP_CACHE", str(tmp_path / "cache"))
+@pytest.fixture
+def sources(tmp_path, monkeypatch):
+    """A stand-in thirdparty/ whose Makefile the test writes, and a private cache."""
+    def make(makefile: str):
+        src = tmp_path / "src"
+        src.mkdir()
+        (src / "Makefile").write_text(makefile)
+        monkeypatch.setattr(thirdparty, "SOURCES", src)
+        monkeypatch.setenv("NLMMAP_CACHE", str(tmp_path / "cache"))
+        return src
+    return make
+
+
+def test_prepare_failure_names_the_log(tmp_path, sources):
+    sources("all:\n\tfalse\n")
     with pytest.raises(BuildFailed) as e:
         thirdparty.prepare(tmp_path)
     assert e.value.render().endswith(str(tmp_path / "thirdparty-build.log"))
 
 
-def test_prepare_hands_the_build_dir_to_the_guest(tmp_path, monkeypatch):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "Makefile").write_text("all:\n\tmkdir -p $(O) && touch $(O)/built\n")
-    monkeypatch.setattr(thirdparty, "SOURCES", src)
-    monkeypatch.setenv("NLMMAP_CACHE", str(tmp_path / "cache"))
+def test_prepare_hands_the_build_dir_to_the_guest(tmp_path, sources):
+    src = sources("all:\n\tmkdir -p $(O) && touch $(O)/built\n")
     env = thirdparty.prepare(tmp_path)
     assert (tmp_path / "cache" / "thirdparty" / thirdparty.digest(src) / "built").exists()
     assert env == {thirdparty.BUILD_ENV: str(tmp_path / "cache" / "thirdparty"
