@@ -5,7 +5,10 @@ does), ``--nlmmap-seed S`` seeds hypothesis' generator for tests without an expl
 seed.  The seed goes into hypothesis' own source of per-test seeds rather than
 ``--hypothesis-seed``: that option forces the *same* seed on every call, and the
 differential run calls hypothesis repeatedly until its step budget is spent, so every
-call would replay the first one's sequences.
+call would replay the first one's sequences.  A seed also turns off ``derandomize``,
+which hypothesis' ``ci`` profile sets whenever ``CI`` is in the environment (GitHub
+Actions, our own CI): derandomized, every shard would draw the same sequences whatever
+its seed.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ def pytest_addoption(parser):
 
 
 def seed_hypothesis(seed: int) -> None:
-    from hypothesis import core
+    from hypothesis import core, settings
 
     if not hasattr(core.threadlocal, "_hypothesis_global_random"):
         raise pytest.UsageError("--nlmmap-seed: this hypothesis version has no "
                                 "core.threadlocal._hypothesis_global_random to seed")
     core.threadlocal._hypothesis_global_random = random.Random(seed)
+    settings.register_profile("nlmmap-seeded", settings(settings.default, derandomize=False))
+    settings.load_profile("nlmmap-seeded")
 
 
 def pytest_configure(config):

@@ -104,11 +104,13 @@ SEEDED = textwrap.dedent("""
 
 
 def test_plugin_seed_makes_hypothesis_repeatable_per_shard(tmp_path):
+    """Run as under CI (``CI`` set), where hypothesis' ``ci`` profile derandomizes: the
+    seed must still decide the draws, or every shard explores the same sequences."""
     (tmp_path / "test_seeded.py").write_text(SEEDED)
 
     def draws(seed: int) -> list[str]:
         out = tmp_path / f"out-{seed}-{len(list(tmp_path.iterdir()))}"
-        env = dict(os.environ, OUT=str(out), PYTHONPATH=str(paths.REPO))
+        env = dict(os.environ, CI="true", OUT=str(out), PYTHONPATH=str(paths.REPO))
         r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                             "-p", "vm.shard_plugin", f"--nlmmap-seed={seed}",
                             "--rootdir", str(tmp_path), str(tmp_path / "test_seeded.py")],
