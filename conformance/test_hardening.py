@@ -52,6 +52,7 @@ from .uapi import (
     POLLIN,
     STATUS_NAMES,
     TEARDOWN,
+    ChildLost,
     RingReq,
     _libc,
     fork_call,
@@ -666,37 +667,21 @@ def test_l2_ring_geometry_overflow_is_einval():
 def _set_ring_in_child(req: RingReq, limit: float = 120) -> str:
     """setsockopt(NETLINK_RX_RING, req) in a forked child the OOM killer prefers: an
     allocation that exhausts the guest's memory kills the child, not the suite.
-    Returns the outcome: "accepted", an errno name, or how the child died."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:                                        # pragma: no cover (child)
-        os.close(r)
+    Returns the outcome: "accepted", an errno name, or how the child ended."""
+    def child() -> int:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
         try:
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("1000")
-            s = open_netlink(NETLINK_ROUTE)
-            try:
-                set_ring(s, False, req)
-                out = "accepted"
-            except OSError as e:
-                out = errno.errorcode.get(e.errno, str(e.errno))
-            os.write(w, out.encode())
-        finally:
-            os._exit(0)
-    os.close(w)
+            set_ring(open_netlink(NETLINK_ROUTE), False, req)
+        except OSError as e:
+            return e.errno
+        return 0
+
     try:
-        ready, _, _ = select.select([r], [], [], limit)
-        out = os.read(r, 64).decode() if ready else ""
-    finally:
-        os.close(r)
-    if not out:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    if out:
-        return out
-    if os.WIFSIGNALED(status):
-        return f"child killed by signal {os.WTERMSIG(status)} (the OOM killer?)"
-    return f"no answer in {limit:.0f} s"
+        e = fork_call(child, timeout=limit)
+    except ChildLost as lost:
+        return f"{lost} (the OOM killer?)"
+    return errno.errorcode.get(e, str(e)) if e else "accepted"
 
 
 def test_l2_ring_of_4gib_is_einval():

@@ -21,6 +21,7 @@ import ctypes.util
 import errno
 import os
 import select
+import signal
 import socket
 import struct
 from dataclasses import dataclass
@@ -339,12 +340,18 @@ def _read_exact(fd: int, n: int) -> bytes:
     return data
 
 
-def fork_call(fn, *args) -> int:
+class ChildLost(AssertionError):
+    """A :func:`fork_call` child that gave no result: killed (by a signal, the OOM
+    killer, a crash) or out of time."""
+
+
+def fork_call(fn, *args, timeout: float | None = None) -> int:
     """Run ``fn(*args)`` in a forked child; return its int result.
 
     The child inherits mappings (R3.7) and descriptors; it exits with os._exit. The
     result travels length-prefixed, so a grandchild that inherited the pipe cannot keep
-    the parent waiting for end-of-file."""
+    the parent waiting for end-of-file. A child that gives no result in ``timeout``
+    seconds is killed; either way :class:`ChildLost` says how it ended."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
@@ -358,12 +365,21 @@ def fork_call(fn, *args) -> int:
         finally:
             os._exit(0)
     os.close(w)
-    hdr = _read_exact(r, 4)
-    data = _read_exact(r, struct.unpack("=I", hdr)[0]) if len(hdr) == 4 else b""
-    os.close(r)
-    os.waitpid(pid, 0)
+    try:
+        answered = select.select([r], [], [], timeout)[0]
+        hdr = _read_exact(r, 4) if answered else b""
+        data = _read_exact(r, struct.unpack("=I", hdr)[0]) if len(hdr) == 4 else b""
+    finally:
+        os.close(r)
+    if not answered:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if not answered:
+        raise ChildLost(f"child gave no result in {timeout:g} s (killed)")
+    if not data and os.WIFSIGNALED(status):
+        raise ChildLost(f"child killed by signal {os.WTERMSIG(status)} before its result")
     if data[:1] != b"R":
-        raise AssertionError(f"child failed: {data[1:].decode(errors='replace') or 'no result'}")
+        raise ChildLost(f"child failed: {data[1:].decode(errors='replace') or 'no result'}")
     return struct.unpack("=q", data[1:9])[0]
 
 
