@@ -1,4 +1,5 @@
-"""python -m conformance replay FILE [--backend model|kernel]
+"""python -m conformance replay FILE [--backend model|kernel|mutant:NAME]
+   python -m conformance corpus add REPRO [--name NAME]
    python -m conformance smoke"""
 
 from __future__ import annotations
@@ -10,17 +11,34 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m conformance")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    rp = sub.add_parser("replay", help="re-run a recorded differential sequence")
+    rp = sub.add_parser("replay", help="re-run an operation script (a reproducer, a "
+                                       "scenario or corpus script), checking its results")
     rp.add_argument("file")
     rp.add_argument("--backend", default=None,
                     help="model, kernel, kernel-only or mutant:NAME (default: the backend "
-                         "recorded in the file)")
+                         "recorded in the file, else model)")
     rp.add_argument("-q", "--quiet", action="store_true")
+    cp = sub.add_parser("corpus", help="the regression corpus (conformance/corpus/)")
+    csub = cp.add_subparsers(dest="corpus_cmd", required=True)
+    ca = csub.add_parser("add", help="add a reproducer (script or old JSON) to the corpus, "
+                                     "with the model's results")
+    ca.add_argument("repro")
+    ca.add_argument("--name", default=None,
+                    help="file name in the corpus (default: the reproducer's)")
     sub.add_parser("smoke", help="smoke test of the running kernel")
     a = ap.parse_args(argv)
     if a.cmd == "replay":
         from .replay import replay
         return replay(a.file, a.backend, verbose=not a.quiet)
+    if a.cmd == "corpus":
+        from .replay import add_to_corpus
+        try:
+            out = add_to_corpus(a.repro, a.name)
+        except FileExistsError as e:
+            print(f"corpus add: {e}", file=sys.stderr)
+            return 2
+        print(f"added {out}")
+        return 0
     from .smoke import main as smoke
     return smoke()
 

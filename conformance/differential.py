@@ -9,7 +9,8 @@ Environment:
   NLMMAP_DIFF_STEPS_PER  steps per hypothesis example (default 40)
 
 A failure prints hypothesis' shrunk sequence and writes the backend calls of the shrunk
-run as JSON (``python -m conformance replay FILE [--backend model|kernel]``).
+run as an operation script (``script.py``; ``python -m conformance replay FILE
+[--backend model|kernel]``, ``python -m conformance corpus add FILE``).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from hypothesis.stateful import (
 from .backends import make_backend
 from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type compared)
 from .helpers import SMALL  # RX rings where dump chunks fit (payload >= NLMSG_GOODSIZE)
-from .replay import Recorder, save
+from .replay import save
 from .rundir import results_dir
+from .script import SUFFIX, Recorder
 from .uapi import (
     NETLINK_ROUTE,
     NL_MMAP_HDRLEN,
@@ -131,8 +133,8 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         try:
             return fn(*a)
         except AssertionError as e:
-            path = save(self.b.ops, str(e), self.backend_name,
-                        os.path.join(results_dir(), f"nlmmap-repro-{self.backend_name}.json"))
+            path = save(self.b, str(e), self.backend_name,
+                        os.path.join(results_dir(), f"nlmmap-repro-{self.backend_name}{SUFFIX}"))
             raise AssertionError(f"{e}\nreplayable sequence written to {path}") from None
 
     def _act(self, fn, *a):
@@ -180,8 +182,7 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
           size=st.sampled_from([40, 300, 1500]))
     def dump(self, s, count, size):
         self.seq += 1
-        sid = self.s[s]
-        self._act(self.b.send, sid, self.b.dump_request(sid, self.seq, count, size))
+        self._act(self.b.send_dump, self.s[s], self.seq, count, size)
 
     # userspace on the RX rings --------------------------------------------------------------
     @rule(s=st.integers(0, 2), i=st.integers(0, 3),
@@ -303,7 +304,7 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
                 self._read(self.b.frame, sid, "tx", i)
 
     def teardown(self):
-        self.progress.ops.update(op for op, _args in self.b.ops)
+        self.progress.ops.update(step.op for step in self.b.steps)
         self.b.close_all()
         self.progress.tick()
 
@@ -338,7 +339,7 @@ def run(backend_name: str, total_steps: int, steps_per: int,
 def machine_operations() -> set[str]:
     """The recorded backend operations the machine's rules can call (read from its
     source): a run that never reaches one of them has lost part of its power."""
-    from .replay import RECORDED
+    from .script import SIGNATURES
 
     tree = ast.parse(open(__file__).read())
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef)
@@ -346,4 +347,4 @@ def machine_operations() -> set[str]:
     names = {n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute)
              and (isinstance(n.value, ast.Name) and n.value.id == "b"
                   or isinstance(n.value, ast.Attribute) and n.value.attr == "b")}
-    return names & RECORDED
+    return names & set(SIGNATURES)

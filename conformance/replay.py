@@ -1,34 +1,45 @@
-"""Recording and replaying sequences of backend operations.
+"""Reproducers and the regression corpus, as operation scripts (``script.py``).
 
-A :class:`Recorder` wraps a backend and logs every call as ``[method, args]`` with JSON-able
-arguments; :func:`save` writes the log, :func:`replay` re-runs it on a fresh backend
-(``model``, or ``kernel`` = kernel checked against the model in lockstep)::
+:func:`save` writes what a :class:`~conformance.script.Recorder` saw (the differential
+machine's shrunk run, up to the step that diverged); :func:`replay` runs a script again on
+a fresh backend, checking every expected result; :func:`add_to_corpus` makes a reproducer
+a regression test: its steps with the *model's* results, into ``conformance/corpus/``,
+where ``test_scripts.py`` replays it on every backend::
 
-    python -m conformance replay FILE [--backend model|kernel]
+    python -m conformance replay FILE [--backend model|kernel|mutant:NAME]
+    python -m conformance corpus add REPRO [--name NAME]
+
+Reproducers of the JSON form written before scripts existed (``[method, args]`` with the
+run's absolute portids) are read too.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import time
+from pathlib import Path
 
 from .backends import make_backend
-from .backends.base import Backend, operations
+from .backends.model import ModelBackend
 from .rundir import results_dir
+from .script import SUFFIX, Recorder, Step, header, parse, render, run
 from .uapi import RingReq
 
-RECORDED = frozenset(operations())  # every declared operation, observations included
+log = logging.getLogger(__name__)
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
-def _enc(v):
-    if isinstance(v, RingReq):
-        return {"RingReq": [v.block_size, v.block_nr, v.frame_size, v.frame_nr]}
-    if isinstance(v, bytes | bytearray):
-        return {"bytes": bytes(v).hex()}
-    if isinstance(v, tuple | list):
-        return {"tuple": [_enc(x) for x in v]}
-    return v
+def save(rec: Recorder, error: str, backend: str, path: str | None = None) -> str:
+    """Write the recorded steps as a script, the error as its comment header."""
+    if path is None:
+        path = os.path.join(results_dir(), f"nlmmap-repro-{backend}-{int(time.time())}{SUFFIX}")
+    with open(path, "w") as f:
+        f.write(rec.script([f"reproducer: {backend}", *error.splitlines()]))
+    return path
 
 
 def _dec(v):
@@ -42,54 +53,84 @@ def _dec(v):
     return v
 
 
-class Recorder:
-    """Proxy that records every declared operation (observations included, so a replay
-    compares the same things) and forwards everything."""
-
-    def __init__(self, backend: Backend) -> None:
-        self.b = backend
-        self.ops: list[list] = []
-
-    def __getattr__(self, name):
-        attr = getattr(self.b, name)
-        if name not in RECORDED:
-            return attr
-
-        def call(*args):
-            self.ops.append([name, [_enc(a) for a in args]])
-            return attr(*args)
-        call.__name__ = name
-        return call
+PORT_SPACING = 0x1000  # backends.base.next_port_base: portid = base + socket id
 
 
-def save(ops: list[list], error: str, backend: str, path: str | None = None) -> str:
-    if path is None:
-        path = os.path.join(results_dir(), f"nlmmap-repro-{backend}-{int(time.time())}.json")
-    with open(path, "w") as f:
-        json.dump({"backend": backend, "error": error, "ops": ops}, f, indent=1)
-    return path
+def _from_json(doc: dict) -> list[Step]:
+    """The steps of an old JSON reproducer, by running it on the model: its ids are the
+    ones a fresh backend hands out again, its portids are rebased on the model's."""
+    rec = Recorder(ModelBackend())
+    for op, args in doc["ops"]:
+        args = [_dec(a) for a in args]
+        if op in ("send", "send_ring", "sendmsg_noiov", "connect") and len(args) > 1 \
+                and isinstance(args[-1], tuple) and args[-1][0]:
+            port, groups = args[-1]
+            args[-1] = (rec.b.portid(port % PORT_SPACING), groups)
+        try:
+            getattr(rec, op)(*args)
+        except OSError:
+            pass
+    return [Step(s.op, s.args) for s in rec.steps]
+
+
+def load(path: str | Path) -> tuple[list[Step], list[str]]:
+    """A script or an old JSON reproducer: (steps, comment header)."""
+    text = Path(path).read_text()
+    if text.lstrip().startswith("{"):
+        doc = json.loads(text)
+        return _from_json(doc), [f"reproducer: {doc.get('backend', '?')}",
+                                 *doc.get("error", "").splitlines()]
+    return parse(text), header(text)
 
 
 def replay(path: str, backend: str | None = None, verbose: bool = True) -> int:
-    """Re-run a recorded sequence. Returns 0 if it runs clean, 1 if it fails again."""
-    with open(path) as f:
-        doc = json.load(f)
-    name = backend or doc.get("backend", "model")
+    """Run a script, checking every result. Returns 0 if it runs clean, 1 if it fails."""
+    steps, comments = load(path)
+    recorded = next((c.split(":", 1)[1].strip() for c in comments
+                     if c.startswith("reproducer:")), "model")
+    name = backend or recorded
     b = make_backend(name)
     try:
-        for i, (op, args) in enumerate(doc["ops"]):
-            args = [_dec(a) for a in args]
-            try:
-                r = getattr(b, op)(*args)
-                out = f"-> {r!r}"
-            except OSError as e:
-                out = f"-> OSError {e.errno}"
-            if verbose:
-                print(f"{i:4d} {op}{tuple(args)!r} {out}")
-    except AssertionError as e:
+        done = run(steps, b)
+    except AssertionError as e:  # Mismatch, or the lockstep checker's Divergence
         print(f"FAILED on {name}: {e}")
         return 1
     finally:
         b.close_all()
-    print(f"replay of {len(doc['ops'])} operations on {name}: no divergence")
+    if verbose:
+        print(render(done), end="")
+    print(f"replay of {len(steps)} steps on {name}: every result as expected")
     return 0
+
+
+def with_model_results(steps: list[Step]) -> list[Step]:
+    """The same steps with the results the model gives (what a correct kernel does)."""
+    b = ModelBackend()
+    try:
+        return run([Step(s.op, s.args) for s in steps], b)
+    finally:
+        b.close_all()
+
+
+def corpus_name(path: str | Path) -> str:
+    stem = Path(path).name.rsplit(".", 1)[0]
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")
+
+
+def add_to_corpus(repro: str | Path, name: str | None = None,
+                  corpus: Path = CORPUS) -> Path:
+    """Write ``repro`` into the corpus with the model's results; returns the new file."""
+    steps, comments = load(repro)
+    origin = next((c for c in comments if c and not c.startswith("reproducer:")), "")
+    backend = next((c.split(":", 1)[1].strip() for c in comments
+                    if c.startswith("reproducer:")), "?")
+    out = corpus / f"{name or corpus_name(repro)}{SUFFIX}"
+    if out.exists():
+        raise FileExistsError(f"{out} exists: choose another --name")
+    body = render(with_model_results(steps), [
+        f"corpus: reproducer {Path(repro).name} ({backend}), results from the model",
+        *([f"it failed with: {origin}"] if origin else [])])
+    corpus.mkdir(exist_ok=True)
+    out.write_text(body)
+    log.info("added %s (%d steps)", out, len(steps))
+    return out

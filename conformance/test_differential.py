@@ -63,7 +63,7 @@ def test_differential_catches_each_model_mutant(mutant, tmp_path, monkeypatch):
     monkeypatch.setenv("NLMMAP_RUN_DIR", str(tmp_path))
     with pytest.raises(AssertionError, match="replayable sequence written to"):
         run(f"mutant:{mutant}", 10000, 40, shrink=False)
-    assert list(tmp_path.glob(f"nlmmap-repro-mutant:{mutant}.json"))
+    assert list(tmp_path.glob(f"nlmmap-repro-mutant:{mutant}.nls"))
 
 
 def test_a_mutant_changes_only_its_own_world():

@@ -8,7 +8,7 @@ from .backends.base import ACT, DERIVED, READ, Backend, operations
 from .backends.lockstep import READ_ONLY, Lockstep
 from .backends.model import ModelBackend
 from .helpers import SMALL
-from .replay import Recorder
+from .script import Recorder
 
 INTERNAL = {"dump_request", "events"}  # abstract, but helpers of a scenario, not steps
 
@@ -39,5 +39,5 @@ def test_recorder_records_declared_operations_only():
     r.events()
     r.dump_request(s, 1, 1, 10)
     r.b.close_all()
-    assert [op for op, _args in r.ops] == ["socket", "set_ring", "mmap", "frame",
-                                          "diag_rings", "rmem_charged"]
+    assert [step.op for step in r.steps] == ["socket", "set_ring", "mmap", "frame",
+                                            "diag_rings", "rmem_charged"]

@@ -419,7 +419,7 @@ def cmd_gate(args) -> int:
         retried.append(f"attempt {attempt} was an infrastructure failure, retried: "
                        f"{verdict.headline} ({run_dir})")
     _write_results(args, run_dir, verdict, parsed, ks_res)
-    for repro in sorted(run_dir.glob("nlmmap-repro-*.json")):
+    for repro in sorted(run_dir.glob("nlmmap-repro-*.nls")):
         verdict.details.append(f"reproducer: {repro}\n  replay: python -m vm run -- python -m "
                                f"conformance replay {repro} --backend kernel")
     verdict.details += retried

@@ -203,7 +203,7 @@ class Run:
 def _reproducers(run_dir: Path) -> list[dict]:
     return [{"file": str(p), "replay": f"python -m vm run -- python -m conformance replay "
              f"{shlex.quote(str(p))} --backend kernel"}
-            for p in sorted(run_dir.glob("nlmmap-repro-*.json"))]
+            for p in sorted(run_dir.glob("nlmmap-repro-*.nls"))]
 
 
 def tests(run: Run, build_id: str, suites: list[tuple[str, Results]],

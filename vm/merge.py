@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 RECORD = "verdict.json"
 FILES = ("junit.xml", "junit.ktap", "kcidb.json", kselftest.OUTPUT, RECORD, "console.log",
          "dmesg.txt")
-EXTRA = ("nlmmap-repro-*.json", "differential-*.txt")
+EXTRA = ("nlmmap-repro-*.nls", "differential-*.txt")
 
 
 def record(run_dir: Path, *, code: int, headline: str, shard, seed: int | None,

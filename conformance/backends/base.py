@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import errno
 import itertools
+from typing import Literal, NewType
 
 from model.outcome import Event
 
@@ -23,6 +24,22 @@ from ..ring import FrameHdr
 from ..uapi import NETLINK_GENERIC, NL_MMAP_STATUS_VALID, SOL_NETLINK, RingReq
 
 BADPTR = b"BADPTR"  # set_ring(req=BADPTR): optval points at unmapped memory (EFAULT)
+
+# What the operations' arguments and results are: the annotations below use these, and
+# conformance/script.py writes each type as text (ids by name, portids through sockets)
+Sock = NewType("Sock", int)  # a socket id of the backend
+Fd = NewType("Fd", int)  # a dup()ed descriptor
+Map = NewType("Map", int)  # a mapping
+Task = NewType("Task", int)  # a forked child or a thread
+Handle = NewType("Handle", int)  # a held test-driver message
+Portid = NewType("Portid", int)  # a netlink address (0: the kernel)
+Dst = tuple[Portid, int]  # (portid, group mask) as sendto/connect take it
+Ring = Literal["rx", "tx"]
+IsTx = NewType("IsTx", bool)  # which ring a setsockopt configures
+Proto = NewType("Proto", int)  # NETLINK_ROUTE, ...
+Status = NewType("Status", int)  # frame status (R1.5)
+Errno = NewType("Errno", int)  # a pending socket error (0: none)
+PollMask = NewType("PollMask", int)
 
 # What an operation of the interface is, declared once on its method below:
 ACT = "act"  # changes or observes state: results and trace decisions compared, recorded
@@ -52,73 +69,73 @@ class Backend(abc.ABC):
     # -- sockets and descriptors ----------------------------------------------------
     @operation(ACT)
     @abc.abstractmethod
-    def socket(self, proto: int = NETLINK_GENERIC, port_of: int | None = None) -> int:
+    def socket(self, proto: Proto = NETLINK_GENERIC, port_of: Sock | None = None) -> Sock:
         """A new socket bound to its own portid, or with ``port_of`` to the portid of
         that (closed, unmapped, hence released) socket id: a socket taking over a
         portid (R4.8). Trace events of both then carry ``port_of``'s id."""
 
     @operation(READ)
     @abc.abstractmethod
-    def portid(self, s: int) -> int: ...
+    def portid(self, s: Sock) -> Portid: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def close(self, s: int) -> None:
+    def close(self, s: Sock) -> None:
         """Close the socket's primary descriptor (and forget the socket id)."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def dup(self, s: int) -> int:
+    def dup(self, s: Sock) -> Fd:
         """dup() the socket's descriptor; returns a descriptor id for :meth:`close_fd`."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def close_fd(self, fd: int) -> None: ...
+    def close_fd(self, fd: Fd) -> None: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def fork_hold(self) -> int:
+    def fork_hold(self) -> Task:
         """fork() a child that keeps every mapping and descriptor until released."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def fork_release(self, token: int) -> None: ...
+    def fork_release(self, token: Task) -> None: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def thread_start(self) -> int:
+    def thread_start(self) -> Task:
         """Start a second thread (shares files and mm) that idles until stopped."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def thread_stop(self, token: int) -> None: ...
+    def thread_stop(self, token: Task) -> None: ...
 
     # -- ring setup and mapping -----------------------------------------------------
     @operation(ACT)
     @abc.abstractmethod
-    def set_ring(self, s: int, tx: bool, req: RingReq | bytes, optlen: int | None = None,
+    def set_ring(self, s: Sock, tx: IsTx, req: RingReq | bytes, optlen: int | None = None,
                  level: int = SOL_NETLINK, privileged: bool = True) -> None:
         """setsockopt(level, NETLINK_{RX,TX}_RING); ``privileged=False`` makes the call
         without CAP_NET_ADMIN (kernel: from a child that dropped it)."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def mmap(self, s: int, length: int | None = None, offset: int = 0) -> int:
+    def mmap(self, s: Sock, length: int | None = None, offset: int = 0) -> Map:
         """Map the socket (default length: both rings). Returns a mapping id."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def munmap(self, m: int) -> None: ...
+    def munmap(self, m: Map) -> None: ...
 
     @operation(DERIVED)
-    def ring_size(self, s: int) -> int:
+    def ring_size(self, s: Sock) -> int:
         rx, tx = self.rings(s)
         return (rx.size if rx else 0) + (tx.size if tx else 0)
 
     reqs: dict[int, list[RingReq | None]]  # sid -> [rx, tx] as successfully requested
 
     @operation(READ)
-    def rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
+    def rings(self, s: Sock) -> tuple[RingReq | None, RingReq | None]:
         """The geometry of the configured rings (from the successful requests)."""
         rx, tx = self.reqs[s]
         return rx, tx
@@ -131,26 +148,26 @@ class Backend(abc.ABC):
     # -- ring memory (through any live mapping of the socket) -----------------------
     @operation(READ)
     @abc.abstractmethod
-    def frame(self, s: int, ring: str, i: int) -> FrameHdr: ...
+    def frame(self, s: Sock, ring: Ring, i: int) -> FrameHdr: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def set_status(self, s: int, ring: str, i: int, status: int) -> None: ...
+    def set_status(self, s: Sock, ring: Ring, i: int, status: Status) -> None: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def set_len(self, s: int, ring: str, i: int, n: int) -> None: ...
+    def set_len(self, s: Sock, ring: Ring, i: int, n: int) -> None: ...
 
     @operation(READ)
     @abc.abstractmethod
-    def payload(self, s: int, ring: str, i: int, n: int) -> bytes: ...
+    def payload(self, s: Sock, ring: Ring, i: int, n: int) -> bytes: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def write_payload(self, s: int, ring: str, i: int, data: bytes) -> None: ...
+    def write_payload(self, s: Sock, ring: Ring, i: int, data: bytes) -> None: ...
 
     @operation(DERIVED)
-    def put_tx(self, s: int, i: int, data: bytes, status: int = NL_MMAP_STATUS_VALID,
+    def put_tx(self, s: Sock, i: int, data: bytes, status: Status = NL_MMAP_STATUS_VALID,
                nm_len: int | None = None) -> None:
         """Userspace fills TX frame ``i``: message, nm_len, then status (R5.2)."""
         self.write_payload(s, "tx", i, data)
@@ -158,89 +175,95 @@ class Backend(abc.ABC):
         self.set_status(s, "tx", i, status)
 
     @operation(DERIVED)
-    def statuses(self, s: int, ring: str) -> list[int]:
+    def statuses(self, s: Sock, ring: Ring) -> list[Status]:
         rx, tx = self.rings(s)
         req = rx if ring == "rx" else tx
         return [self.frame(s, ring, i).status for i in range(req.frame_nr if req else 0)]
 
     @operation(DERIVED)
-    def message(self, s: int, ring: str, i: int) -> bytes:
+    def message(self, s: Sock, ring: Ring, i: int) -> bytes:
         """The message bytes of frame ``i`` (nm_len of them)."""
         return self.payload(s, ring, i, self.frame(s, ring, i).len)
 
     # -- syscalls ---------------------------------------------------------------------
     @operation(ACT)
     @abc.abstractmethod
-    def send_ring(self, s: int, dst: tuple[int, int] | None = (0, 0),
+    def send_ring(self, s: Sock, dst: Dst | None = (0, 0),
                   flags: int = 0) -> int:
         """sendto(fd, NULL, 0, flags, dst): TX-ring send (R5.1). ``dst`` = (portid, group)
         or None for the connected peer."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def send(self, s: int, data: bytes, dst: tuple[int, int] = (0, 0)) -> int: ...
+    def send(self, s: Sock, data: bytes, dst: Dst = (0, 0)) -> int: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def recv(self, s: int) -> bytes | None:
+    def recv(self, s: Sock) -> bytes | None:
         """recv(MSG_DONTWAIT): the next queued message, or None (EAGAIN)."""
 
     @operation(READ)
     @abc.abstractmethod
-    def diag_rings(self, s: int) -> tuple[RingReq | None, RingReq | None]:
+    def diag_rings(self, s: Sock) -> tuple[RingReq | None, RingReq | None]:
         """(RX, TX) ring geometry as netlink_diag reports it with NDIAG_SHOW_RING_CFG
         (R1.8); None where the kernel leaves the attribute out."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def poll(self, s: int) -> int:
+    def poll(self, s: Sock) -> PollMask:
         """poll() with timeout 0; returns the revents mask (has side effects, R6.1)."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def so_error(self, s: int) -> int: ...
+    def so_error(self, s: Sock) -> Errno: ...
 
     @operation(READ)
     @abc.abstractmethod
-    def rmem_charged(self, s: int) -> bool:
+    def rmem_charged(self, s: Sock) -> bool:
         """Is any receive memory charged to the socket (SO_MEMINFO rmem_alloc > 0)?
         Only zero / non-zero: the model's truesize is approximate (M3, R7.4)."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def sendmsg_noiov(self, s: int, dst: tuple[int, int] = (0, 0)) -> int:
+    def sendmsg_noiov(self, s: Sock, dst: Dst = (0, 0)) -> int:
         """sendmsg() with msg_iovlen == 0: must *not* be a ring send (R5.1, bug 1.3)."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def join_group(self, s: int, group: int) -> None:
+    def join_group(self, s: Sock, group: int) -> None:
         """setsockopt(NETLINK_ADD_MEMBERSHIP, group)."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def connect(self, s: int, dst: tuple[int, int]) -> None: ...
+    def connect(self, s: Sock, dst: Dst) -> None: ...
 
     # -- kernel producers (test driver) ----------------------------------------------
     @operation(ACT)
     @abc.abstractmethod
-    def drv_alloc(self, dst: int, size: int) -> int:
+    def drv_alloc(self, dst: Sock, size: int) -> Handle:
         """Driver ALLOC for socket ``dst``: returns a handle; OSError(ENOBUFS) if full."""
 
     @operation(ACT)
     @abc.abstractmethod
-    def drv_xmit(self, h: int) -> int: ...
+    def drv_xmit(self, h: Handle) -> int: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def drv_free(self, h: int) -> None: ...
+    def drv_free(self, h: Handle) -> None: ...
 
     @operation(ACT)
     @abc.abstractmethod
-    def drv_plain(self, dst: int, size: int) -> int: ...
+    def drv_plain(self, dst: Sock, size: int) -> int: ...
 
     @abc.abstractmethod
     def dump_request(self, s: int, seq: int, count: int, size: int) -> bytes:
         """Bytes of a driver DUMP request that socket ``s`` can send (plain or ring)."""
+
+    @operation(DERIVED)
+    def send_dump(self, s: Sock, seq: int, count: int, size: int) -> int:
+        """send() a driver DUMP request: a step that names the request, not its bytes
+        (they carry the driver's family id, which differs between kernels)."""
+        return self.send(s, self.dump_request(s, seq, count, size))
 
     # -- observation --------------------------------------------------------------------
     @abc.abstractmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 
+from ..script import Names, outcome_text
 from .base import ACT, READ, Backend, err, operations
 
 
@@ -25,13 +26,6 @@ def _outcome(fn, *args, **kw):
         return ("ok", fn(*args, **kw))
     except OSError as e:
         return ("err", e.errno)
-
-
-def _fmt(o) -> str:
-    if o[0] == "err":
-        import errno
-        return f"error {errno.errorcode.get(o[1], o[1])}"
-    return f"-> {o[1]!r}"
 
 
 def translate_held(data: bytes, hmap: dict[int, int]) -> bytes:
@@ -79,37 +73,42 @@ class Lockstep(Backend):
         self.k = kernel
         self.m = model
         self.name = f"{kernel.name}+{model.name}"
-        self.log = log if log is not None else []
+        self.log = log if log is not None else []  # the steps so far as script lines
+        self.names = Names(model)
         self._events: list = []
         self.hmap: dict[int, int] = {}  # driver handle: kernel's number -> model's number
 
     def _call(self, name: str, *args, **kw):
         ko = _outcome(getattr(self.k, name), *args, **kw)
         mo = _outcome(getattr(self.m, name), *args, **kw)
-        self._compare(name, args, ko, mo)
+        self._compare(name, args, ko, mo, kw)
         if ko[0] == "err":
             raise err(ko[1])
         return ko[1]
 
     def _steps(self) -> str:
-        return "\n  ".join(c for c in self.log if c.split("(", 1)[0] not in READ_ONLY)
+        return "\n  ".join(c for c in self.log[:-1] if c.split()[0] not in READ_ONLY)
 
-    def _compare(self, name, args, ko, mo) -> None:
-        call = f"{name}{args!r}"
+    def _compare(self, name, args, ko, mo, kw=None) -> None:
+        step = self.names.step(name, args, kw or {})
+        step.result = self.names.outcome(name, mo)  # the model's: what a script expects
+        call = str(step)
         self.log.append(call)
         kt = ko
         if ko[0] == "ok" and isinstance(ko[1], bytes) and self.hmap:
             kt = ("ok", translate_held(ko[1], self.hmap))
         if not self.m.accepts(name, args, kt, mo):
-            raise Divergence(f"kernel and model disagree on {call}: kernel {_fmt(ko)}, "
-                             f"model {_fmt(mo)}\nsteps so far (reads left out):\n  "
+            got = outcome_text(name, self.names.outcome(name, ko))
+            raise Divergence(f"kernel and model disagree on\n  {call}\n  kernel: {got}\n"
+                             "script so far (reads left out):\n  "
                              + self._steps())
         if name in READ_ONLY:
             return
         ke, me = self.k.events(), self.m.events()
         if ke != me:
-            raise Divergence(f"tracepoint decisions differ after {call}:\n  kernel: {ke}\n"
-                             f"  model:  {me}\nsteps so far (reads left out):\n  " + self._steps())
+            raise Divergence(f"tracepoint decisions differ after\n  {call}\n  kernel: {ke}\n"
+                             f"  model:  {me}\nscript so far (reads left out):\n  "
+                             + self._steps())
         self._events.extend(ke)
 
     # every other ACT/READ operation is forwarded to both and compared (@forwarding)

@@ -52,7 +52,7 @@ SUITE = Results([
 def run_of(tmp_path, boot_problem=None) -> kcidb.Run:
     rd = tmp_path / "run"
     rd.mkdir(exist_ok=True)
-    (rd / "nlmmap-repro-kernel.json").write_text("{}")
+    (rd / "nlmmap-repro-kernel.nls").write_text("{}")
     return kcidb.Run(rd, 1_790_000_000.0, 42.0, "TCG, 1 CPU, 2G", boot_problem,
                      rd / "console.log", "python -m vm gate --kernel BZ", shard="1/2")
 
@@ -116,7 +116,7 @@ def test_tests_paths_statuses_excerpts_and_reproducer(tmp_path, entry):
     diff = by["nlmmap_conformance.test_differential.test_differential_kernel_vs_model"]
     assert diff["status"] == "ERROR" and diff["misc"]["timed_out"]
     # the differential failed: its reproducer belongs to it, not to the other failures
-    assert diff["misc"]["reproducers"][0]["file"].endswith("nlmmap-repro-kernel.json")
+    assert diff["misc"]["reproducers"][0]["file"].endswith("nlmmap-repro-kernel.nls")
     assert "reproducers" not in fail["misc"]
     ks = by["kselftest.net_netlink_mmap.ring.frame4k_x4.copy_frames"]
     assert ks["status"] == "FAIL" and "Expected 0 (0) == ret (-92)" in ks["log_excerpt"]

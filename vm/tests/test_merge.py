@@ -99,8 +99,8 @@ def test_merge_cli_errors_are_one_line(tmp_path, capsys):
 def test_export_copies_what_merge_reads(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    for f in ("junit.xml", "kcidb.json", merge.RECORD, "console.log", "nlmmap-repro-k.json"):
+    for f in ("junit.xml", "kcidb.json", merge.RECORD, "console.log", "nlmmap-repro-k.nls"):
         (run / f).write_text(f)
     merge.export(run, tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        ["junit.xml", "kcidb.json", merge.RECORD, "console.log", "nlmmap-repro-k.json"])
+        ["junit.xml", "kcidb.json", merge.RECORD, "console.log", "nlmmap-repro-k.nls"])

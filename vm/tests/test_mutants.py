@@ -176,7 +176,7 @@ def test_judge_and_score_table(two):
     _, _, m = two
     caught = mutants.judge(m, _trial(1, "gate: FAIL: tests failed in the guest: 3 passed, 1 "
                                      "failed", ["test_r4_rx::test_r4_11_x[kernel]"],
-                                     ["/runs/x/nlmmap-repro-kernel.json"], 95.0))
+                                     ["/runs/x/nlmmap-repro-kernel.nls"], 95.0))
     assert (caught.status, caught.caught_by) == ("caught", "test_r4_rx::test_r4_11_x[kernel]")
     splat = mutants.judge(m, _trial(1, "gate: FAIL: kernel splat on the console (WARNING): "
                                     "WARNING: at net/netlink/af_netlink.c:1"))
@@ -195,7 +195,7 @@ def test_judge_and_score_table(two):
     lines = table.splitlines()
     assert lines[0].startswith("| mutant | family | verdict | caught by | guest s |")
     assert "| `broken` | ordering | CAUGHT | test_r4_rx::test_r4_11_x[kernel] | 95 | " \
-           "nlmmap-repro-kernel.json |" in lines
+           "nlmmap-repro-kernel.nls |" in lines
     assert any("**SURVIVED**" in x for x in lines)
     assert any("**ERROR**" in x and "kernel build failed" in x for x in lines)
     assert "COPY fallback \\| no_memory" in table  # a pipe in a cell is escaped
@@ -211,13 +211,13 @@ def test_gate_output_is_parsed():
     text = """[10:00:01 vm.boot] boot: /k/bz under TCG (console: /c/runs/r1/console.log)
 gate: FAIL: tests failed in the guest: 20 passed, 1 failed (pytest exit 1)
     test_r5_tx::test_x[kernel]: AssertionError
-reproducer: /c/runs/r1/nlmmap-repro-kernel.json
+reproducer: /c/runs/r1/nlmmap-repro-kernel.nls
   replay: python -m vm run -- python -m conformance replay ...
 times: kernel 0 s, guest 143 s (TCG), total 150 s
 """
     info = trial.parse_gate_output(text)
     assert info == {"headline": "gate: FAIL: tests failed in the guest: 20 passed, 1 failed "
-                    "(pytest exit 1)", "reproducers": ["/c/runs/r1/nlmmap-repro-kernel.json"],
+                    "(pytest exit 1)", "reproducers": ["/c/runs/r1/nlmmap-repro-kernel.nls"],
                     "guest_seconds": 143.0, "run_dir": "/c/runs/r1"}
     assert trial.parse_gate_output("boom\n")["headline"] == "boom"
 
