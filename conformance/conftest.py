@@ -4,14 +4,18 @@ kernel (marker ``kernel``: only meaningful in the gate's guest; elsewhere it fai
 
 from __future__ import annotations
 
+import logging
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from . import ordering
+from . import coverage, ordering
 from .backends import make_backend
-from .rundir import hypothesis_home
+from .rundir import hypothesis_home, results_dir
+
+log = logging.getLogger(__name__)
 
 if hypothesis_home() is not None:  # the gate's guest: the repository is read-only
     set_hypothesis_home_dir(hypothesis_home())
@@ -47,3 +51,11 @@ def pytest_collection_modifyitems(config, items):
     if os.environ.get("NLMMAP_CHEAP_FIRST") == "1":
         items[:] = ordering.cheap_first(items, ordering.parse_first(
             os.environ.get("NLMMAP_FIRST")))
+
+
+def pytest_sessionfinish(session):
+    """The rules the kernel and the model agreed on (kernel lockstep runs only) go to the
+    run directory, where the gate reports them (conformance/coverage.py)."""
+    if coverage.RAN.ops:
+        path = coverage.RAN.write(Path(results_dir()) / coverage.FILE)
+        log.info("rule coverage: %s (%s)", coverage.summary(coverage.RAN), path)

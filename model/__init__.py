@@ -3,7 +3,9 @@
 Pure Python, deterministic, no I/O. ``World`` holds the state (tasks, file tables,
 sockets, rings, mappings, test-driver messages) and offers one method per userspace
 operation or kernel event; each returns an ``Outcome(value, err, events)``.
-Rules cite the ids of spec/RULES.md (R1.1 … R9.14, D1–D23, M1–M8). The full API table
+Each decision names the rule it applies with an id of spec/RULES.md (R1.1 … R9.14,
+D1–D23, M1–M8): ``w.apply("R2.5.3")``; ``w.take_applied()`` returns the ids applied
+since the last call. The full API table
 is in model/README.md; the rule map (rule -> model code -> tests) in model/RULES.md.
 
 Quick tour::

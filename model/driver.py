@@ -16,6 +16,7 @@ def alloc(w, dst_portid: int, size: int, handle: int, table: tuple = (0, NETLINK
           data: bytes | None = None, alloc_len: int | None = None, ldiff: int = 0) -> int:
     """netlink_alloc_skb for ``dst_portid``; the held message is built into the skb.
     Returns 0 or an errno (ENOBUFS when the ring is full)."""
+    w.apply("R4.1")                     # a converted producer
     if alloc_len is None:
         alloc_len = align4(16 + size) if data is None else len(data)
     skb = alloc_skb(w, table, 0, dst_portid, alloc_len, ldiff)
@@ -40,6 +41,7 @@ def free(w, handle: int) -> None:
 
 def plain(w, dst_portid: int, size: int, net: int = 0) -> int:
     """alloc_skb + netlink_unicast now: never a ring frame (COPY on ring sockets)."""
+    w.apply("R4.1")
     data = nlmsg(HELD_TYPE, 0, 0, 0, bytes([PLAIN_FILL]) * size)
     skb = Skb(w.new_msg(), len(data), data)
     return unicast(w, (net, NETLINK_GENERIC), 0, skb, dst_portid, True, True)

@@ -31,14 +31,19 @@ def space(ring: Ring) -> bool:
 def alloc_size(w, sk: Sock) -> int:
     """R7.1: max(min_dump_alloc, NLMSG_GOODSIZE); with 6.12 autosize (R9.10, a World
     knob) the largest recvmsg() buffer seen if that is larger."""
+    w.apply("R7.1")
     if w.dump_autosize and sk.max_recvmsg_len > w.goodsize:
+        w.apply("R9.10")
         return sk.max_recvmsg_len
+    w.apply("M2")
     return w.goodsize
 
 
 def deliver(w, sk: Sock, skb) -> None:
-    """A finished chunk: socket filter, then __netlink_sendskb (R7.5)."""
-    if not filtered(w, sk, skb):
+    """A finished chunk: socket filter, then __netlink_sendskb."""
+    if filtered(w, sk, skb):
+        w.apply("R7.5")
+    else:
         sendskb(w, sk, skb)
 
 
@@ -46,13 +51,16 @@ def dump(w, sk: Sock) -> int:
     """netlink_dump: produce one chunk. Returns 0 or a negative errno (R7.5)."""
     d = sk.dump
     size = alloc_size(w, sk)
-    if sk.rx is not None:                               # D18: up to the frame, capped
+    if sk.rx is not None:                               # up to the frame, capped
+        w.apply("D12", "D18")
         size = max(size, min(sk.rx.payload_max, RING_DUMP_MAX))
     skb = alloc_skb(w, sk.table, sk.portid, sk.portid, size)
     if skb is None:                                     # ring full: overrun already done
+        w.apply("R7.5")
         return -errno.ENOBUFS
     if skb.ring is None and sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:
-        free_skb(w, skb, "dropped:freed")               # R7.2, D21: COPY chunks too
+        w.apply("R7.2", "D21")                          # COPY chunks too
+        free_skb(w, skb, "dropped:freed")
         return -errno.ENOBUFS
     room = size                                         # R7.1, D18
     parts = []
@@ -69,10 +77,12 @@ def dump(w, sk: Sock) -> int:
             deliver(w, sk, skb)
             return 0
         d.done_errno = 0 if d.next == d.count else -errno.EMSGSIZE
-    if room - used < DONE_LEN:                          # R7.5
+    if room - used < DONE_LEN:                          # NLMSG_DONE does not fit
         if w.done_policy == "3.10":
+            w.apply("R7.5", "M1")
             free_skb(w, skb, "dropped:freed")
             return -errno.ENOBUFS
+        w.apply("D14", "M1")
         skb.data = b"".join(parts)
         deliver(w, sk, skb)
         return 0
@@ -89,6 +99,7 @@ def start(w, sk: Sock, seq: int, count: int, size: int) -> int:
     Returns -EINTR (no ACK) on success, else the error to ACK."""
     if sk.dump is not None:
         return -errno.EBUSY
+    w.apply("R7.3")                                     # the first chunk now
     sk.dump = Dump(seq, count, size)
     r = dump(w, sk)
     return r if r else -errno.EINTR

@@ -56,6 +56,7 @@ def request(w, sk: Sock, msg: bytes, mtype: int, flags: int, seq: int,
     reserved header bytes and stray flags are checked, M5)."""
     if sk.proto != NETLINK_GENERIC or mtype == 0x10:
         raise NotModelled(f"request type {mtype:#x} of protocol {sk.proto}")
+    w.apply("M5")
     if mtype != w.drv_family:
         return -errno.ENOENT
     if len(msg) < 16 + GENL_HDRLEN:
@@ -80,7 +81,8 @@ def request(w, sk: Sock, msg: bytes, mtype: int, flags: int, seq: int,
 
 
 def ack(w, sk: Sock, msg: bytes, seq: int, err: int) -> None:
-    """netlink_ack (R7.6): allocated for the requester's ring; NULL sets sk_err."""
+    """netlink_ack: allocated for the requester's ring; NULL sets sk_err."""
+    w.apply("R7.6", "M7")
     full = err and not sk.cap_ack
     body = err.to_bytes(4, "little", signed=True) + (msg if full else msg[:16])
     body += b"\0" * (align4(len(body)) - len(body))   # nlmsg_append pads, nlmsg_end counts it

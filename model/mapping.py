@@ -17,18 +17,19 @@ def ring_span(sk: Sock) -> int:
     return (sk.rx.size if sk.rx else 0) + (sk.tx.size if sk.tx else 0)
 
 
-def check_mmap(sk: Sock, length: int, offset: int, page_size: int) -> int:
+def check_mmap(w, sk: Sock, length: int, offset: int) -> int:
     """Generic mmap checks, then netlink_mmap (R3.2-R3.4). Returns 0 or an errno."""
-    if length <= 0 or offset % page_size:
+    if length <= 0 or offset % w.page_size:
         return errno.EINVAL
-    vma_len = -(-length // page_size) * page_size   # mm rounds the length up first
-    if offset:                                      # R3.2
+    vma_len = -(-length // w.page_size) * w.page_size   # mm rounds the length up first
+    if offset:
+        w.apply("R3.2")
         return errno.EINVAL
-    if sk.rx is None and sk.tx is None:             # R3.3
+    if sk.rx is None and sk.tx is None:
+        w.apply("R3.3")
         return errno.EINVAL
-    if vma_len != ring_span(sk):                    # R3.4
-        return errno.EINVAL
-    return 0
+    w.apply("R3.4")
+    return 0 if vma_len == ring_span(sk) else errno.EINVAL
 
 
 def segments(sk: Sock):

@@ -30,27 +30,33 @@ class MemoryOps:
             raise Failed(errno.ENXIO)
         if not 0 <= i < r.frame_nr:
             raise Failed(errno.EINVAL)
+        self.apply("R1.7")                                  # the frame's address
         return r
 
     @op
     def write(self, mid: int, offset: int, data: bytes, task: int | None = None) -> Outcome:
         m = self._mapping(mid, task, offset, len(data))
+        self.apply("R3.5")                                  # RX blocks first, then TX
         mapping.write(m.file.sock, m.start + offset, data)
         return Outcome(0)
 
     @op
     def read(self, mid: int, offset: int, n: int, task: int | None = None) -> Outcome:
         m = self._mapping(mid, task, offset, n)
+        self.apply("R3.5")
         return Outcome(mapping.read(m.file.sock, m.start + offset, n))
 
     @op
     def ring_bytes(self, mid: int, task: int | None = None) -> Outcome:
         m = self._mapping(mid, task)
+        self.apply("R3.5")
         return Outcome(mapping.read(m.file.sock, m.start, m.length))
 
     @op
     def frame(self, mid: int, ring: str, i: int, task: int | None = None) -> Outcome:
-        return Outcome(self._ring(mid, ring, i, task).hdr(i))
+        r = self._ring(mid, ring, i, task)
+        self.apply("R1.4")
+        return Outcome(r.hdr(i))
 
     @op
     def write_frame(self, mid: int, ring: str, i: int, status: int | None = None,
@@ -74,6 +80,7 @@ class MemoryOps:
         r = self._ring(mid, ring, i, task)
         base = 0 if ring == "rx" or sk.rx is None else sk.rx.size
         off = base + r.offset(i) + NL_MMAP_HDRLEN
+        self.apply("R1.6")                                  # messages start at byte 24
         n = r.nm_len(i) if n is None else n
         return Outcome(mapping.read(sk, off, min(n, base + r.size - off)))
 

@@ -12,24 +12,32 @@ from .uapi import POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM, 
 
 
 def poll(w, sk: Sock) -> int:
-    if sk.rx is not None:                                # R6.1
+    if sk.rx is not None:
+        if sk.dump is not None:
+            w.apply("R6.1", "R6.2")
         # D21: like recvmsg, only while receive memory is at most half the buffer
         while sk.dump is not None and w.seams.dump_space(sk.rx) and sk.rmem <= sk.rcvbuf // 2:
             r = dump.dump(w, sk)
             if r < 0:
+                w.apply("D3", "R9.3")                    # a positive errno
                 sk.sk_err = -r
                 break
         rcv_wake(sk)
-    mask = POLLOUT | POLLWRNORM | POLLWRBAND             # R6.3: netlink is always writable
+    w.apply("R6.3")
+    mask = POLLOUT | POLLWRNORM | POLLWRBAND             # netlink is always writable
     if sk.queue:
         mask |= POLLIN | POLLRDNORM
     if sk.sk_err:
         mask |= POLLERR
     rx = sk.rx
-    if rx is not None:                                   # R6.4
-        rx.forward()
+    if rx is not None:
+        w.apply("R6.4")
+        if rx.forward():
+            w.apply("R4.12", "D19")
         if rx.status(rx.prev()) != UNUSED:
             mask |= POLLIN | POLLRDNORM
-    if sk.tx is not None and sk.tx.status(sk.tx.head) == UNUSED:   # R6.5
-        mask |= POLLOUT | POLLWRNORM
+    if sk.tx is not None:
+        w.apply("R6.5")
+        if sk.tx.status(sk.tx.head) == UNUSED:
+            mask |= POLLOUT | POLLWRNORM
     return mask

@@ -70,13 +70,16 @@ class Ring:
     def prev(self) -> int:
         return self.frame_nr - 1 if self.head == 0 else self.head - 1
 
-    def forward(self) -> None:
-        """R4.12 netlink_forward_ring: skip SKIP frames, at most one revolution."""
+    def forward(self) -> bool:
+        """R4.12 netlink_forward_ring: skip SKIP frames, at most one revolution (D19).
+        True if the head stood on a SKIP frame."""
         start = self.head
+        skipped = self.status(start) == SKIP
         while self.status(self.head) == SKIP:
             self.advance()
             if self.head == start:
                 break
+        return skipped
 
     def store(self, off: int, data: bytes) -> None:
         """A store into ring memory (by userspace or the kernel's message copy)."""

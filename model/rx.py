@@ -11,7 +11,11 @@ import errno
 
 from .outcome import Blocked
 from .sock import Skb, Sock, overrun, rcv_wake
-from .uapi import COPY, KERNEL_PROTOCOLS, RESERVED, UNUSED, VALID
+from .uapi import COPY, KERNEL_PROTOCOLS, RESERVED, SKIP, UNUSED, VALID
+
+# why an allocation returns a plain skb (the tracepoint's reason) -> the case of R4.3
+FALLBACK = {"no_socket": "R4.3b", "connected": "R4.3b", "no_ring": "R4.3c",
+            "too_big": "R4.3d"}
 
 
 def getsock(w, table: tuple, ssk_portid: int, dst_portid: int) -> tuple[Sock | None, str]:
@@ -31,21 +35,28 @@ def alloc_skb(w, table: tuple, ssk_portid: int, dst_portid: int, size: int,
     skb (fallback), or None (ring full: overrun on the destination). ``ldiff``: bytes
     that must fit as well (R8.4)."""
     sk, reason = getsock(w, table, ssk_portid, dst_portid)
+    w.apply("R4.2")
     ring = sk.rx if sk is not None else None
     if sk is not None and ring is None:
         reason = "no_ring"
     elif ring is not None and size + ldiff > ring.payload_max:
         reason = "too_big"
+        if ldiff:
+            w.apply("R8.4", "R9.11")
     if reason:
+        w.apply(FALLBACK[reason])
         w.emit("rx", dst_portid, "fallback", reason, -1, size)
         return Skb(w.new_msg(), size)
-    ring.forward()
+    if ring.forward():
+        w.apply("R4.12", "D19")
     i = ring.head
+    w.apply("R4.4")
     if ring.status(i) != UNUSED:
         w.emit("rx", sk.portid, "drop", "ring_full", i, size)
-        overrun(sk)
+        overrun(w, sk)
         w.fate(w.new_msg(), "dropped:overrun")
         return None
+    w.apply("D6", "R4.5", "R4.11")    # RESERVED from now, written at delivery (in order)
     ring.set_status(i, RESERVED)
     ring.mark_unspec(i)
     ring.pending += 1
@@ -66,6 +77,7 @@ def release(w, skb: Skb) -> None:
     """The ring skb destructor when its frame was not written (R4.15, R7.7): the frame
     reserved at allocation becomes VALID with nm_len 0 (also when the skb's bytes went
     to another socket as a COPY message, R4.8)."""
+    w.apply("R4.15", "R7.7")
     ring = skb.ring
     ring.set_len(skb.frame, 0)
     ring.set_status(skb.frame, VALID)
@@ -83,6 +95,7 @@ def sendskb(w, sk: Sock, skb: Skb) -> int:
     (even for a COPY drop)."""
     n = len(skb.data)
     if skb.ring is not None and skb.owner is sk:
+        w.apply("R4.7")
         ring, i = skb.ring, skb.frame
         base = ring.offset(i)
         ring.store(base + 24, skb.data)                     # D6: copy at delivery
@@ -92,14 +105,19 @@ def sendskb(w, sk: Sock, skb: Skb) -> int:
         w.emit("rx", sk.portid, "deliver", "delivered", i, n)
         w.fate(skb.mid, "ring")
         return n
+    if skb.ring is not None:
+        w.apply("R4.8")                 # another socket's ring skb: handled as plain here
     ring = sk.rx
     if ring is not None:
+        w.apply("R4.9")
         i = ring.head
-        if ring.status(i) != UNUSED:                        # R4.9 step 1: no forwarding
+        if ring.status(i) != UNUSED:                        # no forwarding
+            if ring.status(i) == SKIP:
+                w.apply("R4.12")                            # a SKIP head blocks COPY
             w.emit("rx", sk.portid, "drop", "ring_full", i, n)
             if skb.ring is not None:
                 release(w, skb)                             # kfree_skb: destructor
-            overrun(sk)
+            overrun(w, sk)
             w.fate(skb.mid, "dropped:overrun")
             return n
         ring.advance()
@@ -134,11 +152,15 @@ def unicast(w, table: tuple, ssk_portid: int, skb: Skb, dst_portid: int, dontwai
         return -errno.ECONNREFUSED
     if filtered(w, sk, skb):
         return len(skb.data)
-    if skb.ring is None and not admit(w, sk, skb.size):   # R4.6: ring skbs skip the test
+    refused = not admit(w, sk, skb.size)
+    if refused and skb.ring is not None:
+        w.apply("R4.6")                                   # ring skbs skip the test
+    elif refused:
+        w.apply("R4.13", *(("D21",) if sk.rx is not None else ()))
         if not (dontwait or from_kernel):
             raise Blocked("sender would sleep on a congested receiver (R4.13)")
         if from_kernel:
-            overrun(sk)
+            overrun(w, sk)
             w.fate(skb.mid, "dropped:overrun")
         else:
             w.fate(skb.mid, "dropped:eagain")
@@ -166,6 +188,7 @@ def broadcast(w, table: tuple, skb: Skb, exclude_portid: int, group: int) -> Non
     """netlink_broadcast (R4.10): every subscriber gets a plain copy (COPY on ring
     sockets), most recently subscribed socket first, subject to the rcvbuf/CONGESTED
     admission test."""
+    w.apply("R4.10")
     for sk in reversed(w.mc_list.get(table, ())):
         if sk.portid == exclude_portid or group not in sk.groups:
             continue
@@ -175,15 +198,18 @@ def broadcast(w, table: tuple, skb: Skb, exclude_portid: int, group: int) -> Non
         if admit(w, sk, clone.size):
             sendskb(w, sk, clone)
         else:
-            overrun(sk)
+            overrun(w, sk)
             w.fate(clone.mid, "dropped:overrun")
 
 
 def recvmsg(w, sk: Sock, bufsize: int, dontwait: bool, continue_dump) -> tuple[bytes, int]:
     """netlink_recvmsg (R4.14, R4.13, R7.3): returns (bytes, -errno or 0). Only the
     receive queue is read; ring frames are never touched."""
+    if sk.rx is not None:
+        w.apply("R4.14")
     try:
         if sk.sk_err:                                       # sock_error() comes first
+            w.apply("R4.13")
             e, sk.sk_err = sk.sk_err, 0
             return b"", -e
         if not sk.queue:
@@ -198,9 +224,11 @@ def recvmsg(w, sk: Sock, bufsize: int, dontwait: bool, continue_dump) -> tuple[b
         if w.dump_autosize:
             sk.max_recvmsg_len = min(max(sk.max_recvmsg_len, bufsize), 32768 - w.skb_overhead)
         if sk.dump is not None and sk.rmem <= sk.rcvbuf // 2:
+            w.apply("R7.3")
             r = continue_dump(sk)
             if r:
-                sk.sk_err = -r                              # D3: positive errno
+                w.apply("D3", "R9.3")                       # a positive errno
+                sk.sk_err = -r
         return skb.data[:bufsize], 0
     finally:
         rcv_wake(sk)

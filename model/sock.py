@@ -71,8 +71,9 @@ class Sock:
         return (self.net, self.proto)
 
 
-def overrun(sk: Sock) -> None:
-    """netlink_overrun (R4.13): ENOBUFS once per congestion episode, drops always."""
+def overrun(w, sk: Sock) -> None:
+    """netlink_overrun: ENOBUFS once per congestion episode, drops always."""
+    w.apply("R4.13")
     if not sk.no_enobufs and not sk.congested:
         sk.congested = True
         sk.sk_err = errno.ENOBUFS

@@ -33,6 +33,7 @@ class TaskOps:
         if f.fd_refs or f.vma_refs or sk.released:
             return
         sk.released = True
+        self.apply("R2.10")
         if sk.hashed:
             del self.ports[(sk.table, sk.portid)]
             sk.hashed = False
@@ -63,7 +64,8 @@ class TaskOps:
                 self._next_mid += 1
                 m.maps[mid] = Mapping(mid, old.file, old.length, old.start)
                 old.file.vma_refs += 1
-                old.file.sock.mapped += 1                 # R3.7: VMA duplication
+                old.file.sock.mapped += 1                 # VMA duplication
+                self.apply("R3.7")
         tgid = t.tgid if mm and files else tid
         self.tasks[tid] = Task(tid, tgid, ft, m, t.uid, t.gid, t.cap_net_admin, t.net)
         return Outcome(tid)
@@ -104,11 +106,13 @@ class TaskOps:
         """R3.2-R3.5, R3.7, R3.8."""
         t = self._task(task)
         f = self._file(fd, task)
-        if not self.netlink_mmap:                               # R3.1: sock_no_mmap
+        if not self.netlink_mmap:                               # sock_no_mmap
+            self.apply("R3.1", "R9.14")
             return Outcome(None, errno.ENODEV)
-        e = mapping.check_mmap(f.sock, length, offset, self.page_size)
+        e = mapping.check_mmap(self, f.sock, length, offset)
         if e:
             return Outcome(None, e)
+        self.apply("R3.7", *(("R3.8",) if f.sock.mapped else ()))
         mid = self._next_mid
         self._next_mid += 1
         t.mm.maps[mid] = Mapping(mid, f, mapping.ring_span(f.sock))
@@ -121,6 +125,7 @@ class TaskOps:
         mm = self._task(task).mm
         if mid not in mm.maps:
             return Outcome(None, errno.EINVAL)
+        self.apply("R3.9")
         self._unmap(mm, mid)
         return Outcome(0)
 
@@ -137,6 +142,7 @@ class TaskOps:
         m.length = offset
         m.file.vma_refs += 1
         m.file.sock.mapped += 1
+        self.apply("R3.7")
         return Outcome(new)
 
     @op

@@ -38,24 +38,28 @@ def ring_send(w, task: Task, sk: Sock, file, dst_portid: int, dst_group: int,
     each copied and set UNUSED before processing, so TX `pending` stays 0 (R5.6 never
     waits, R2.4 teardown never EBUSY for it). Returns the byte total or a negative errno."""
     ring = sk.tx
-    reason = w.seams.exclusivity(sk, task, dst_portid, dst_group, file)  # once a call (R5.4)
+    reason = w.seams.exclusivity(sk, task, dst_portid, dst_group, file)  # once a call
+    w.apply("R5.2", "R5.4", "D2", "D9")
     total = 0
     while ring.status(ring.head) == VALID:
         i = ring.head
         n = ring.nm_len(i)
-        if n > ring.payload_max:                           # R5.2: frame stays VALID
+        if n > ring.payload_max:                           # the frame stays VALID
             return -errno.EINVAL
-        if n == 0:                                         # D20: as sendmsg(), stays VALID
+        if n == 0:                                         # as sendmsg(), stays VALID
+            w.apply("D20")
             return -errno.ENODATA
         off = ring.offset(i) + 24
         data = bytes(ring.mem[off:off + n])
         w.emit("tx", sk.portid, "copy", reason, i, n)
-        ring.set_status(i, UNUSED)                         # R5.3: before processing
+        w.apply("R5.3", "R5.5", "R9.7", "D16")             # a copy, UNUSED before use
+        ring.set_status(i, UNUSED)
         ring.advance()
         r = deliver(w, task, sk, data, dst_portid, dst_group, dontwait, kernel_rcv)
         if r < 0:
             return r
         total += r
+    w.apply("R5.6")                                        # stop at the first not VALID
     return total
 
 

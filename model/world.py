@@ -5,7 +5,10 @@ event). Each method returns an Outcome; the rules live in the topic modules.
 from __future__ import annotations
 
 import errno
+import functools
 from typing import NamedTuple
+
+from spec import check_ids
 
 from . import driver, dump, kernel, nfnetlink, poll, ring_setup, rx, tx
 from .memory import MemoryOps
@@ -33,6 +36,12 @@ SOL_SOCKET, SO_RCVBUF = 1, 8
 SOCK_MIN_RCVBUF = 2048 + 256        # TCP_SKB_MIN_TRUESIZE
 NONROOT_SEND = frozenset({NETLINK_USERSOCK})                   # NL_CFG_F_NONROOT_SEND
 NONROOT_RECV = frozenset({NETLINK_ROUTE, NETLINK_GENERIC})      # NL_CFG_F_NONROOT_RECV
+
+
+# Rule ids a decision point names are checked once each: an id not in spec/rules.toml
+# raises KeyError the first time it is applied (spec/test_catalogue.py also checks the
+# literal ids in the model's text).
+_checked = functools.cache(check_ids)
 
 
 def ffs(mask: int) -> int:
@@ -90,8 +99,20 @@ class World(TaskOps, MemoryOps):
         self.held: dict = {}
         self.ledger: dict[int, str] = {}
         self.trace: list = []
+        self.applied: set[str] = set()
 
     # -- helpers used by the topic modules ------------------------------------------
+    def apply(self, *ids: str) -> None:
+        """A decision point names the rules (spec/rules.toml ids: "R2.5.3", "R4.3d",
+        "D16", "M4") it applies; they collect in ``applied`` until ``take_applied``."""
+        self.applied.update(_checked(*ids))
+
+    def take_applied(self) -> frozenset[str]:
+        """The rule ids applied since the last call (the decisions of the operations
+        run meanwhile), and start afresh."""
+        out, self.applied = frozenset(self.applied), set()
+        return out
+
     def emit(self, kind, portid, decision, reason, frame, length) -> None:
         self.trace.append(Event(kind, portid & 0xFFFFFFFF, decision, reason, frame, length))
 
@@ -236,9 +257,11 @@ class World(TaskOps, MemoryOps):
         f = self._file(fd, task)
         if privileged is None:
             privileged = self._task(task).cap_net_admin
-        if level != SOL_NETLINK:                                # R1.1
+        if level != SOL_NETLINK:
+            self.apply("R1.1")
             return Outcome(None, errno.ENOPROTOOPT)
-        if not self.netlink_mmap:           # R2.1: 6.12's int prologue, then no case 6/7
+        if not self.netlink_mmap:           # 6.12's int prologue, then no case 6/7
+            self.apply("R2.1", "R9.14")
             return Outcome(None, errno.EFAULT if req is None and optlen >= 4
                            else errno.ENOPROTOOPT)
         start = len(self.trace)
@@ -260,7 +283,10 @@ class World(TaskOps, MemoryOps):
         f = self._file(fd, task)
         sk = f.sock
         ring = data is None and sk.tx is not None
+        if sk.tx is not None:
+            self.apply("R5.1", "R9.6")
         if not ring and not data:
+            self.apply("M8")
             return Outcome(None, errno.ENODATA)
         start = len(self.trace)
         if dst is None:
@@ -272,6 +298,7 @@ class World(TaskOps, MemoryOps):
         self._autobind(sk, t)
         krcv = self._kernel_rcv(sk, t)
         if ring:
+            self.apply("R5.8")
             r = self.seams.ring_send(self, t, sk, f, dst_portid, dst_group, dontwait, krcv)
         else:
             r = tx.plain_send(self, t, sk, data, dst_portid, dst_group, dontwait, krcv)
@@ -373,6 +400,9 @@ class World(TaskOps, MemoryOps):
         NDIAG_SHOW_RING_CFG; a ring not configured is left out (None, D15). Without the
         series no ring can be configured, so both are None."""
         sk = self._file(fd, task).sock
+        self.apply("R1.8")
+        if sk.rx is None or sk.tx is None:
+            self.apply("D15")
         return Outcome((sk.rx.req if sk.rx else None, sk.tx.req if sk.tx else None))
 
     # -- inspection ------------------------------------------------------------------------

@@ -9,7 +9,9 @@ HEADER = """\
 
 Generated from `spec/rules.toml` by `python -m spec render`; edit the TOML, not this file
 (`spec/test_catalogue.py` fails when the two differ). Test names and docstrings cite these
-ids (`test_r4_9_...`, "(R4.9)"); `R2.5.8` is step 8 of R2.5. Frame status values are
+ids (`test_r4_9_...`, "(R4.9)"), the model names the ones each decision applies
+(`w.apply("R4.9")`; the gate reports per id the operations the kernel agreed with, in
+`rule-coverage.md`); `R2.5.8` is step 8 of R2.5, `R4.3d` case (d) of R4.3. Frame status values are
 written UNUSED 0, RESERVED 1, VALID 2, COPY 3, SKIP 4; N is the number of frames of a ring
 and "head" the kernel's private index of the next frame it uses. "Overrun" means: unless
 NETLINK_NO_ENOBUFS is set, the socket is marked congested and, the first time, gets

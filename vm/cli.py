@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from conformance import coverage as rule_coverage
+
 from . import (
     bench,
     bisect,
@@ -419,6 +421,9 @@ def cmd_gate(args) -> int:
         retried.append(f"attempt {attempt} was an infrastructure failure, retried: "
                        f"{verdict.headline} ({run_dir})")
     _write_results(args, run_dir, verdict, parsed, ks_res)
+    covered = rule_coverage.write_report(run_dir)
+    if covered is not None:
+        log.info("gate: %s (%s)", covered, run_dir / rule_coverage.REPORT)
     for repro in sorted(run_dir.glob("nlmmap-repro-*.nls")):
         verdict.details.append(f"reproducer: {repro}\n  replay: python -m vm run -- python -m "
                                f"conformance replay {repro} --backend kernel")

@@ -10,6 +10,8 @@ and writes into ``--out`` (default: a new run directory):
   kselftest suite;
 * ``kcidb.json``: the shards' KCIDB data merged (one checkout and build, every test),
   validated with kcidb-io;
+* ``rule-coverage.json`` and ``.md``: the rules the kernel and the model agreed on, the
+  shards' counts added (conformance/coverage.py);
 * ``verdict.json`` and the printed verdict: PASS (exit 0) only if all N shards of the
   same kernel are there and passed; a shard that FAILed makes the merge FAIL (1); else a
   shard's error status (2, ...) is the merge's.  Shards of different kernels, seeds or
@@ -24,6 +26,8 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from conformance import coverage as rule_coverage
+
 from . import boot, kcidb, kselftest, paths, results
 from .errors import GateError
 from .results import Results
@@ -32,7 +36,7 @@ log = logging.getLogger(__name__)
 
 RECORD = "verdict.json"
 FILES = ("junit.xml", "junit.ktap", "kcidb.json", kselftest.OUTPUT, RECORD, "console.log",
-         "dmesg.txt")
+         "dmesg.txt", rule_coverage.FILE, rule_coverage.REPORT)
 EXTRA = ("nlmmap-repro-*.nls", "differential-*.txt")
 
 
@@ -85,6 +89,8 @@ class Shard:
             else None
         kc = d / "kcidb.json"
         self.kcidb = json.loads(kc.read_text()) if kc.exists() else None
+        rc = d / rule_coverage.FILE
+        self.rules = rule_coverage.Tally.load(rc) if rc.exists() else None
 
     @property
     def build_ids(self) -> set[str]:
@@ -125,6 +131,19 @@ def merged_junit(shards: list[Shard]) -> ET.Element:
     return root
 
 
+def merged_rules(shards: list[Shard], out: Path) -> str | None:
+    """The shards' rule coverage added up into ``out``: the one-line summary, or None
+    when no shard left one."""
+    have = [s.rules for s in shards if s.rules is not None]
+    if not have:
+        return None
+    total = rule_coverage.Tally()
+    for t in have:
+        total += t
+    total.write(out / rule_coverage.FILE)
+    return rule_coverage.write_report(out)
+
+
 def exit_code(shards: list[Shard], problems: list[str]) -> int:
     codes = [int(s.rec["exit"]) for s in shards]
     if 1 in codes:
@@ -146,6 +165,7 @@ def merge(dirs: list[Path], out: Path) -> int:
     suites += [(kselftest.SUITE, s.kselftest) for s in shards if s.kselftest is not None]
     (out / "junit.ktap").write_text(results.to_ktap_suites(suites))
     kc = kcidb.write(kcidb.merge([s.kcidb for s in shards if s.kcidb]), out / "kcidb.json")
+    rules = merged_rules(shards, out)
     code = exit_code(shards, problems)
     lines = [f"shard {s.index}/{s.count}: {s.rec['headline']} (guest "
              f"{s.rec['seconds'].get('guest', 0):.0f} s, total "
@@ -157,7 +177,8 @@ def merge(dirs: list[Path], out: Path) -> int:
             f"gate: {word}: shards are not one complete gate: {'; '.join(problems)}")
     report = [head, *("  " + x for x in lines),
               f"  wall time with the shards in parallel: {slowest:.0f} s (slowest shard)",
-              f"  {kc}", f"  JUnit: {out / 'junit.xml'}", f"  KTAP: {out / 'junit.ktap'}"]
+              f"  {kc}", f"  JUnit: {out / 'junit.xml'}", f"  KTAP: {out / 'junit.ktap'}",
+              *([f"  {rules} ({out / rule_coverage.REPORT})"] if rules else [])]
     (out / RECORD).write_text(json.dumps({
         "exit": code, "headline": head, "shards": [s.rec for s in shards],
         "problems": problems}, indent=1) + "\n")

@@ -26,8 +26,9 @@ def make_backend(name: str) -> Backend:
     if name == "kernel-only":
         return KernelBackend(port_base=base)
     if name == "kernel":
+        from ..coverage import RAN
         k = KernelBackend(port_base=base)
-        return Lockstep(k, ModelBackend(port_base=base, drv_family=k.drv.family))
+        return Lockstep(k, ModelBackend(port_base=base, drv_family=k.drv.family), tally=RAN)
     raise ValueError(f"unknown backend {name!r} (model, kernel, kernel-only)")
 
 

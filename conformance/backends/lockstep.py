@@ -3,13 +3,16 @@
 This is the kernel-side ``backend`` fixture: each scenario asserts its story on the
 kernel's results, and in addition every call (result or errno, frame headers and bytes,
 poll masks, queued messages) and every tracepoint decision is compared with the model's
-prediction. The first disagreement raises :class:`Divergence` naming the call.
+prediction. The first disagreement raises :class:`Divergence` naming the call and the
+rules the model applied to decide it; every agreement is counted for those rules
+(``tally``, conformance/coverage.py).
 """
 
 from __future__ import annotations
 
 import abc
 
+from ..coverage import Tally
 from ..script import Names, outcome_text
 from .base import ACT, READ, Backend, err, operations
 
@@ -69,19 +72,30 @@ def forwarding(cls):
 
 @forwarding
 class Lockstep(Backend):
-    def __init__(self, kernel: Backend, model: Backend, log: list | None = None) -> None:
+    """``model`` is a :class:`~conformance.backends.model.ModelBackend` (its ``rules()``);
+    ``tally`` collects the agreements (a fresh one by default)."""
+
+    def __init__(self, kernel: Backend, model: Backend, log: list | None = None,
+                 tally: Tally | None = None) -> None:
         self.k = kernel
         self.m = model
         self.name = f"{kernel.name}+{model.name}"
         self.log = log if log is not None else []  # the steps so far as script lines
         self.names = Names(model)
+        self.tally = tally if tally is not None else Tally()
         self._events: list = []
         self.hmap: dict[int, int] = {}  # driver handle: kernel's number -> model's number
 
+    def _model(self, fn, *args, **kw):
+        """The model's outcome of one operation and the rules it applied to decide it."""
+        self.m.rules()  # left over by an operation that raised (Blocked, NotModelled)
+        mo = _outcome(fn, *args, **kw)
+        return mo, self.m.rules()
+
     def _call(self, name: str, *args, **kw):
         ko = _outcome(getattr(self.k, name), *args, **kw)
-        mo = _outcome(getattr(self.m, name), *args, **kw)
-        self._compare(name, args, ko, mo, kw)
+        mo, rules = self._model(getattr(self.m, name), *args, **kw)
+        self._compare(name, args, ko, mo, rules, kw)
         if ko[0] == "err":
             raise err(ko[1])
         return ko[1]
@@ -89,7 +103,7 @@ class Lockstep(Backend):
     def _steps(self) -> str:
         return "\n  ".join(c for c in self.log[:-1] if c.split()[0] not in READ_ONLY)
 
-    def _compare(self, name, args, ko, mo, kw=None) -> None:
+    def _compare(self, name, args, ko, mo, rules, kw=None) -> None:
         step = self.names.step(name, args, kw or {})
         step.result = self.names.outcome(name, mo)  # the model's: what a script expects
         call = str(step)
@@ -97,28 +111,29 @@ class Lockstep(Backend):
         kt = ko
         if ko[0] == "ok" and isinstance(ko[1], bytes) and self.hmap:
             kt = ("ok", translate_held(ko[1], self.hmap))
+        decided = f"the model decided it by: {' '.join(sorted(rules)) or 'no rule'}\n"
         if not self.m.accepts(name, args, kt, mo):
             got = outcome_text(name, self.names.outcome(name, ko))
             raise Divergence(f"kernel and model disagree on\n  {call}\n  kernel: {got}\n"
-                             "script so far (reads left out):\n  "
+                             f"{decided}script so far (reads left out):\n  "
                              + self._steps())
-        if name in READ_ONLY:
-            return
-        ke, me = self.k.events(), self.m.events()
-        if ke != me:
-            raise Divergence(f"tracepoint decisions differ after\n  {call}\n  kernel: {ke}\n"
-                             f"  model:  {me}\nscript so far (reads left out):\n  "
-                             + self._steps())
-        self._events.extend(ke)
+        if name not in READ_ONLY:
+            ke, me = self.k.events(), self.m.events()
+            if ke != me:
+                raise Divergence(f"tracepoint decisions differ after\n  {call}\n  kernel: "
+                                 f"{ke}\n  model:  {me}\n{decided}script so far (reads left "
+                                 "out):\n  " + self._steps())
+            self._events.extend(ke)
+        self.tally.add(rules)
 
     # every other ACT/READ operation is forwarded to both and compared (@forwarding)
     def drv_alloc(self, dst, size):
         ko = _outcome(self.k.drv_alloc, dst, size)
         handle = self.k.kernel_handle(ko[1]) if ko[0] == "ok" else None
-        mo = _outcome(self.m.drv_alloc, dst, size, handle=handle)
+        mo, rules = self._model(self.m.drv_alloc, dst, size, handle=handle)
         if handle is not None and mo[0] == "ok":
             self.hmap[handle] = self.m.kernel_handle(mo[1])
-        self._compare("drv_alloc", (dst, size), ko, mo)
+        self._compare("drv_alloc", (dst, size), ko, mo, rules)
         if ko[0] == "err":
             raise err(ko[1])
         return ko[1]

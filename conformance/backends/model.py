@@ -239,6 +239,11 @@ class ModelBackend(Backend):
         out, self._events = self._events, []
         return out
 
+    def rules(self) -> frozenset[str]:
+        """The rule ids (spec/rules.toml) the model applied to decide the operations
+        since the last call: in lockstep, those of one operation."""
+        return self.w.take_applied()
+
     def accepts(self, method: str, args: tuple, kernel: tuple, model: tuple) -> bool:
         if kernel[0] == model[0] == "ok" and isinstance(model[1], PatternBytes):
             return isinstance(kernel[1], bytes) and model[1].pattern.matches(kernel[1])

@@ -4,11 +4,13 @@ The consoles are real (vm/tests/excerpts.py names the run each comes from); wher
 moves a real excerpt to another place on the timeline (before the suite's start marker),
 it says so."""
 
+import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from conformance import coverage as rule_coverage
 from vm import boot as vmboot
 from vm import cli, judge, results, soak, trial
 
@@ -182,6 +184,28 @@ def test_a_real_failure_is_not_retried(gate_env, tmp_path):
                  (ex.CLEAN_BOOT, True)]
     assert gate(bz, tmp_path) == 1
     assert len(seen) == 1 and len(consoles) == 1
+
+
+def test_the_gate_reports_the_rule_coverage_the_guest_left(gate_env, tmp_path, monkeypatch,
+                                                           caplog):
+    bz, consoles, seen = gate_env
+    consoles.append((ex.CLEAN_BOOT, True))
+    fake = cli.boot.run
+
+    def guest_counts(bzimage, command, *, run_dir, **kw):
+        t = rule_coverage.Tally()
+        t.add({"R4.9", "R4.1"})
+        t.write(run_dir / rule_coverage.FILE)
+        return fake(bzimage, command, run_dir=run_dir, **kw)
+
+    monkeypatch.setattr(cli.boot, "run", guest_counts)
+    with caplog.at_level(logging.INFO, logger="vm"):
+        assert gate(bz, tmp_path) == 0
+    md = (seen[0] / rule_coverage.REPORT).read_text()
+    assert "| R4.9 | plain skb to an RX-ring socket: COPY | 1 |  |" in md
+    assert "- R1.1 option level" in md.split("## Never reached")[1]
+    assert any(r.getMessage().startswith("gate: rules exercised with agreement: 2 of ")
+               and " never reached: R1.1 " in r.getMessage() for r in caplog.records)
 
 
 # ---- vm soak ----------------------------------------------------------------------------

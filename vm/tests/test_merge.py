@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kcidb_io.schema import V5_3
 
+from conformance import coverage as rule_coverage
 from vm import cli, kselftest, merge
 from vm.shard import Shard
 
@@ -104,3 +105,20 @@ def test_export_copies_what_merge_reads(tmp_path):
     merge.export(run, tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         ["junit.xml", "kcidb.json", merge.RECORD, "console.log", "nlmmap-repro-k.nls"])
+
+
+def test_merge_adds_up_the_shards_rule_coverage(tmp_path, entry, capsys):  # noqa: F811
+    dirs = [shard_dir(tmp_path, entry, i, 2) for i in (1, 2)]
+    for d, rules in zip(dirs, ({"R2.5.3"}, {"R2.5.4", "R4.9"}), strict=True):
+        t = rule_coverage.Tally()
+        t.add(rules)
+        t.write(d / rule_coverage.FILE)
+    out = tmp_path / "merged"
+    assert merge.merge(dirs, out) == 0
+    doc = json.loads((out / rule_coverage.FILE).read_text())
+    assert doc["ops"] == 2 and doc["agreed"]["R2.5"] == 2 and doc["agreed"]["R4.9"] == 1
+    assert "| R2.5 | validation of a new ring | 2 | R2.5.3: 1, R2.5.4: 1 |" in (
+        out / rule_coverage.REPORT).read_text()
+    assert "  rules exercised with agreement: 2 of " in capsys.readouterr().out
+    merge.export(dirs[0], tmp_path / "exported")
+    assert (tmp_path / "exported" / rule_coverage.FILE).is_file()
