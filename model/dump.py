@@ -58,11 +58,13 @@ def dump(w, sk: Sock) -> int:
     if skb is None:                                     # ring full: overrun already done
         w.apply("R7.5")
         return -errno.ENOBUFS
-    if skb.ring is None and sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:
-        w.apply("R7.2", "D21")                          # COPY chunks too
-        free_skb(w, skb, "dropped:freed")
-        return -errno.ENOBUFS
-    room = size                                         # R7.1, D18
+    if sk.rmem and sk.rmem + w.truesize(size) >= sk.rcvbuf:   # over the receive buffer
+        w.apply("R7.2")
+        if skb.ring is None:                            # COPY chunks stop too
+            w.apply("D21")
+            free_skb(w, skb, "dropped:freed")
+            return -errno.ENOBUFS
+    room = size
     parts = []
     used = 0
     if d.done_errno is None:

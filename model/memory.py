@@ -80,7 +80,7 @@ class MemoryOps:
         r = self._ring(mid, ring, i, task)
         base = 0 if ring == "rx" or sk.rx is None else sk.rx.size
         off = base + r.offset(i) + NL_MMAP_HDRLEN
-        self.apply("R1.6")                                  # messages start at byte 24
+        self.apply("R1.6", "R3.5")                          # after the RX ring, byte 24
         n = r.nm_len(i) if n is None else n
         return Outcome(mapping.read(sk, off, min(n, base + r.size - off)))
 

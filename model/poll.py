@@ -15,8 +15,10 @@ def poll(w, sk: Sock) -> int:
     if sk.rx is not None:
         if sk.dump is not None:
             w.apply("R6.1", "R6.2")
-        # D21: like recvmsg, only while receive memory is at most half the buffer
-        while sk.dump is not None and w.seams.dump_space(sk.rx) and sk.rmem <= sk.rcvbuf // 2:
+        while sk.dump is not None and w.seams.dump_space(sk.rx):
+            if sk.rmem > sk.rcvbuf // 2:    # like recvmsg: at most half the buffer held
+                w.apply("D21")
+                break
             r = dump.dump(w, sk)
             if r < 0:
                 w.apply("D3", "R9.3")                    # a positive errno

@@ -40,8 +40,8 @@ def set_ring(w, sk: Sock, optname: int, req, optlen: int, privileged: bool) -> i
     R2.2/D4: no int is read from optval first, so EPERM precedes EFAULT."""
     if optname not in (NETLINK_RX_RING, NETLINK_TX_RING):
         return errno.ENOPROTOOPT
-    if req is None and (not privileged or optlen < NL_MMAP_REQ.size):
-        w.apply("R2.2")                                 # a bad pointer not read yet
+    if req is None and optlen >= 4 and (not privileged or optlen < NL_MMAP_REQ.size):
+        w.apply("R2.2")             # 6.12's int read would have failed first with EFAULT
     if not privileged:                                  # before the length
         w.apply("R2.3.1")
         return errno.EPERM

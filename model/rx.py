@@ -95,10 +95,10 @@ def sendskb(w, sk: Sock, skb: Skb) -> int:
     (even for a COPY drop)."""
     n = len(skb.data)
     if skb.ring is not None and skb.owner is sk:
-        w.apply("R4.7")
+        w.apply("R4.7", "D6")                               # the copy at delivery
         ring, i = skb.ring, skb.frame
         base = ring.offset(i)
-        ring.store(base + 24, skb.data)                     # D6: copy at delivery
+        ring.store(base + 24, skb.data)
         ring.fill_hdr(i, n, skb.dst_group, skb.creds)
         ring.set_status(i, VALID)
         ring.pending -= 1
@@ -218,7 +218,8 @@ def recvmsg(w, sk: Sock, bufsize: int, dontwait: bool, continue_dump) -> tuple[b
             return b"", -errno.EAGAIN
         skb, ts = sk.queue.popleft()
         sk.rmem -= ts
-        if skb.ring is not None:                            # R4.8: another socket's frame
+        if skb.ring is not None:                            # another socket's frame
+            w.apply("R4.8")
             release(w, skb)
         w.fate(skb.mid, "received")
         if w.dump_autosize:
@@ -239,6 +240,7 @@ def purge(w, sk: Sock) -> None:
     while sk.queue:
         skb, ts = sk.queue.popleft()
         sk.rmem -= ts
-        if skb.ring is not None:                            # R4.8: another socket's frame
+        if skb.ring is not None:                            # another socket's frame
+            w.apply("R4.8")
             release(w, skb)
         w.fate(skb.mid, "dropped:purged")
