@@ -15,6 +15,7 @@ from model.uapi import RingReq as ModelReq
 from spec import RULES, rule
 
 from . import coverage
+from .backends import make_backend
 from .backends.base import next_port_base
 from .backends.lockstep import Divergence, Lockstep
 from .backends.model import ModelBackend
@@ -80,6 +81,23 @@ def test_a_divergence_names_the_rules_the_model_decided_by():
     with pytest.raises(Divergence, match="the model decided it by: R2.3.4 R2.5.3"):
         b.set_ring(s, False, RingReq(4096 + 1024, 1, 1024, 5))
     assert b.tally.ops == 1  # the socket, not the diverging call
+
+
+@pytest.mark.kernel
+def test_the_kernel_lockstep_counts_into_the_sessions_tally():
+    """In the guest: the kernel checked against the model counts its agreements into
+    coverage.RAN, which conftest.py writes to the run directory for the gate."""
+    b = make_backend("kernel")
+    assert b.tally is coverage.RAN
+    before = coverage.RAN.ops, coverage.RAN.agreed["R2.5.3"]
+    try:
+        s = b.socket()
+        with pytest.raises(OSError) as e:
+            b.set_ring(s, False, RingReq(4096 + 1024, 1, 1024, 5))  # block not page-sized
+        assert e.value.errno == errno.EINVAL
+    finally:
+        b.close_all()
+    assert (coverage.RAN.ops, coverage.RAN.agreed["R2.5.3"]) == (before[0] + 2, before[1] + 1)
 
 
 def report_of(tmp_path, tally: coverage.Tally):
