@@ -8,7 +8,7 @@ all written in it::
     set_ring s0 rx {4096,4,4096,4} = ok
     mmap s0 = m0
     drv_alloc s0 40 = h0
-    frame s0 rx 0 = RESERVED len=0
+    frame s0 rx 0 = RESERVED
     send s1 10000000f07f00000100000000000000 dst=@s0 = 16
     set_ring s0 rx {0,0,0,0} = -1 EBUSY
     so_error s0 = ENOBUFS
@@ -626,6 +626,11 @@ class Names:
                 else:
                     kw[p.name] = v
         return args, kw
+
+    def events(self, evs: list) -> str:
+        """Trace decisions (model.outcome.Event), sockets by name."""
+        return "; ".join(f"{e.kind} {self.refs.get(('s', e.sock), e.sock)} {e.decision}/"
+                         f"{e.reason} frame={e.frame} len={e.len}" for e in evs) or "none"
 
     def rewrite(self, data: bytes, forward: bool) -> bytes:
         """Netlink messages in ``data`` with this run's portids and driver handle numbers

@@ -121,8 +121,9 @@ class Lockstep(Backend):
             ke, me = self.k.events(), self.m.events()
             if ke != me:
                 raise Divergence(f"tracepoint decisions differ after\n  {call}\n  kernel: "
-                                 f"{ke}\n  model:  {me}\n{decided}script so far (reads left "
-                                 "out):\n  " + self._steps())
+                                 f"{self.names.events(ke)}\n  model:  {self.names.events(me)}"
+                                 f"\n{decided}script so far (reads left out):\n  "
+                                 + self._steps())
             self._events.extend(ke)
         self.tally.add(rules)
 
