@@ -3,7 +3,8 @@
 
 Two measures. *Cited*: a test covers the rules its function name carries
 (``test_r4_11_...`` -> R4.11, ``test_d2_...`` -> D2) and those its docstring cites
-("(R4.5)"). *Ran*: the model names the rules each decision applies (``World.apply``);
+("(R4.5)"); an operation script (``scripts/*.nls``, ``corpus/*.nls``) those its comment
+header cites. *Ran*: the model names the rules each decision applies (``World.apply``);
 the lockstep backend counts, per rule id, the operations the kernel and the model agreed
 on that the model decided with it (:class:`Tally`). A gate run's guest writes those counts
 to ``rule-coverage.json`` in its run directory; the gate turns them into
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.ran is not None:
         ran = Tally.load(a.ran / FILE if a.ran.is_dir() else a.ran)
     ids = [k for k, e in ENTRIES.items() if e.kind in ("rule", "decision")]
-    cov = rules_cited_by_tests(sorted(HERE.glob("test_*.py")))
+    cov = rules_cited_by_tests(sorted(HERE.glob("test_*.py")) + sorted(HERE.glob("*/*.nls")))
     for r in ids:
         names = ", ".join(t.split("::")[1] for t in cov.get(r, [])[:3])
         agreed = f"{ran.agreed[r]:7d}  " if ran else ""

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import time
+from itertools import takewhile
 from pathlib import Path
 
 from .backends import make_backend
@@ -121,15 +122,16 @@ def add_to_corpus(repro: str | Path, name: str | None = None,
                   corpus: Path = CORPUS) -> Path:
     """Write ``repro`` into the corpus with the model's results; returns the new file."""
     steps, comments = load(repro)
-    origin = next((c for c in comments if c and not c.startswith("reproducer:")), "")
     backend = next((c.split(":", 1)[1].strip() for c in comments
                     if c.startswith("reproducer:")), "?")
+    error = [c for c in takewhile(lambda c: not c.startswith("script so far"), comments)
+             if c and not c.startswith("reproducer:")]
     out = corpus / f"{name or corpus_name(repro)}{SUFFIX}"
     if out.exists():
         raise FileExistsError(f"{out} exists: choose another --name")
     body = render(with_model_results(steps), [
         f"corpus: reproducer {Path(repro).name} ({backend}), results from the model",
-        *([f"it failed with: {origin}"] if origin else [])])
+        *(["it failed with:", *(f"  {c}" for c in error)] if error else [])])
     corpus.mkdir(exist_ok=True)
     out.write_text(body)
     log.info("added %s (%d steps)", out, len(steps))

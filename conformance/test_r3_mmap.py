@@ -43,17 +43,6 @@ def test_r3_5_rx_mapped_before_tx(backend):
     assert backend.statuses(s, "tx") == [U] * SMALL.frame_nr
 
 
-def test_r3_8_r3_9_every_mapping_counts(backend):
-    """Two mappings: the rings stay busy until both are gone."""
-    s = ring_socket(backend, mapped=False)
-    m1 = backend.mmap(s)
-    m2 = backend.mmap(s)
-    backend.munmap(m1)
-    assert errno_of(backend.set_ring, s, False, RingReq(0, 0, 0, 0)) == errno.EBUSY
-    backend.munmap(m2)
-    backend.set_ring(s, False, RingReq(0, 0, 0, 0))
-
-
 def test_r3_7_forked_child_keeps_mapping(backend):
     """fork() duplicates the VMA: after the parent unmaps, the child's copy keeps the rings
     busy until the child exits."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
+from itertools import takewhile
 from pathlib import Path
 
 from . import base_rule, cited_in_name, cited_in_text
 
 REPO = Path(__file__).resolve().parent.parent
 CITING_DIRS = ("model", "conformance", "vm", "spec")
-SUFFIXES = {".py", ".md", ".diff", ".c", ".sh"}
+SUFFIXES = {".py", ".md", ".diff", ".c", ".sh", ".nls"}
 
 
 def citing_files(exclude: Iterable[str] = ()) -> Iterator[Path]:
@@ -26,8 +27,13 @@ def citing_files(exclude: Iterable[str] = ()) -> Iterator[Path]:
 
 
 def scan_tests(files: Iterable[Path]) -> Iterator[tuple[Path, str, str]]:
-    """(file, name, docstring) of the test functions defined in ``files``."""
+    """(file, name, docstring) of the test functions defined in ``files``, and of the
+    operation scripts (conformance/scripts/*.nls: the comment header is the docstring)."""
     for p in files:
+        if p.suffix == ".nls":
+            head = takewhile(lambda ln: ln.startswith("#"), p.read_text().splitlines())
+            yield p, p.stem, "\n".join(ln.lstrip("# ") for ln in head)
+            continue
         if p.suffix != ".py" or not p.name.startswith("test_"):
             continue
         for node in ast.walk(ast.parse(p.read_text())):
