@@ -597,11 +597,12 @@ class Names:
 
     def step(self, op: str, args: tuple, kw: dict) -> Step:
         """The step of a call as the backend saw it (result not yet known)."""
-        sig = SIGNATURES[op]
-        given = dict(zip((p.name for p in sig.params), args, strict=False)) | kw
-        return Step(op, {p.name: p.codec.sym(given[p.name], self) for p in sig.params
-                         if p.name in given and (p.default is inspect.Parameter.empty
-                                                 or given[p.name] != p.default)})
+        out = {}
+        for i, p in enumerate(SIGNATURES[op].params):
+            v = args[i] if i < len(args) else kw.get(p.name, p.default)
+            if p.default is inspect.Parameter.empty or v != p.default:
+                out[p.name] = p.codec.sym(v, self)
+        return Step(op, out)
 
     def outcome(self, op: str, outcome: tuple, expect: tuple | None = None) -> tuple:
         """The symbolic form of a call's ("ok", value) / ("err", errno); an id it made is

@@ -80,7 +80,7 @@ class Lockstep(Backend):
         self.k = kernel
         self.m = model
         self.name = f"{kernel.name}+{model.name}"
-        self.log = log if log is not None else []  # the steps so far as script lines
+        self.log = log if log is not None else []  # the steps so far (script.Step)
         self.names = Names(model)
         self.tally = tally if tally is not None else Tally()
         self._events: list = []
@@ -101,26 +101,25 @@ class Lockstep(Backend):
         return ko[1]
 
     def _steps(self) -> str:
-        return "\n  ".join(c for c in self.log[:-1] if c.split()[0] not in READ_ONLY)
+        return "\n  ".join(str(s) for s in self.log[:-1] if s.op not in READ_ONLY)
 
     def _compare(self, name, args, ko, mo, rules, kw=None) -> None:
         step = self.names.step(name, args, kw or {})
         step.result = self.names.outcome(name, mo)  # the model's: what a script expects
-        call = str(step)
-        self.log.append(call)
+        self.log.append(step)
         kt = ko
         if ko[0] == "ok" and isinstance(ko[1], bytes) and self.hmap:
             kt = ("ok", translate_held(ko[1], self.hmap))
         decided = f"the model decided it by: {' '.join(sorted(rules)) or 'no rule'}\n"
         if not self.m.accepts(name, args, kt, mo):
             got = outcome_text(name, self.names.outcome(name, ko))
-            raise Divergence(f"kernel and model disagree on\n  {call}\n  kernel: {got}\n"
+            raise Divergence(f"kernel and model disagree on\n  {step}\n  kernel: {got}\n"
                              f"{decided}script so far (reads left out):\n  "
                              + self._steps())
         if name not in READ_ONLY:
             ke, me = self.k.events(), self.m.events()
             if ke != me:
-                raise Divergence(f"tracepoint decisions differ after\n  {call}\n  kernel: "
+                raise Divergence(f"tracepoint decisions differ after\n  {step}\n  kernel: "
                                  f"{self.names.events(ke)}\n  model:  {self.names.events(me)}"
                                  f"\n{decided}script so far (reads left out):\n  "
                                  + self._steps())
