@@ -17,7 +17,7 @@ from .backends.base import Sock, operations
 from .backends.model import ModelBackend
 from .helpers import SMALL, deliver, ring_socket
 from .ring import FrameHdr
-from .uapi import NETLINK_USERSOCK, RingReq, nlmsg
+from .uapi import NETLINK_ROUTE, NETLINK_USERSOCK, RingReq, nlmsg
 
 
 def test_every_declared_operation_has_a_text_form():
@@ -154,3 +154,25 @@ def test_bad_lines_are_refused(line, why):
 def test_a_name_used_before_it_is_made_is_refused():
     with pytest.raises(S.ScriptError, match="s1 is used before a step made it"):
         S.run(S.parse("socket = s0\nclose s1\n"), ModelBackend())
+
+
+def test_a_divergence_prints_the_script_so_far_and_the_divergent_line():
+    """The lockstep checker writes what it compared as script lines: the divergent one
+    with the model's result, the kernel's next to it, the steps before it replayable."""
+    from .backends import make_backend
+    from .backends.lockstep import Divergence
+    b = make_backend("mutant:no_exclusivity")
+    s = ring_socket(b, rx=SMALL, tx=SMALL, proto=NETLINK_ROUTE)
+    b.dup(s)
+    b.put_tx(s, 0, nlmsg(1, 1, 1))
+    with pytest.raises(Divergence) as e:
+        b.send_ring(s)
+    b.close_all()
+    msg = str(e.value)
+    assert msg.startswith("tracepoint decisions differ after\n  send_ring s0 = 16\n"
+                          "  kernel: tx s0 copy/exclusive frame=0 len=16")
+    assert "  model:  tx s0 copy/file_shared frame=0 len=16" in msg
+    so_far = msg.split("script so far (reads left out):\n  ")[1].replace("\n  ", "\n")
+    assert so_far.startswith("socket proto=route = s0\nset_ring s0 rx {4096,4,4096,4} = ok\n")
+    assert "dup s0 = fd0\n" in so_far
+    assert [str(st) for st in S.parse(so_far)] == so_far.splitlines()
