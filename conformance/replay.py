@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import time
 from itertools import takewhile
 from pathlib import Path
 
 from .backends import make_backend
 from .backends.model import ModelBackend
-from .rundir import results_dir
 from .script import SUFFIX, Recorder, Step, header, parse, render, run
 from .uapi import RingReq
 
@@ -34,10 +31,8 @@ log = logging.getLogger(__name__)
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
-def save(rec: Recorder, error: str, backend: str, path: str | None = None) -> str:
+def save(rec: Recorder, error: str, backend: str, path: str) -> str:
     """Write the recorded steps as a script, the error as its comment header."""
-    if path is None:
-        path = os.path.join(results_dir(), f"nlmmap-repro-{backend}-{int(time.time())}{SUFFIX}")
     with open(path, "w") as f:
         f.write(rec.script([f"reproducer: {backend}", *error.splitlines()]))
     return path

@@ -42,6 +42,7 @@ import struct
 import types
 import typing
 from collections import Counter
+from itertools import takewhile
 from typing import Any, NamedTuple
 
 from model.outcome import Pattern
@@ -549,12 +550,8 @@ def parse(text: str) -> list[Step]:
 
 def header(text: str) -> list[str]:
     """The leading comment lines of a script, without ``#``."""
-    out = []
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        out.append(line[1:].strip())
-    return out
+    return [ln[1:].strip() for ln in takewhile(lambda ln: ln.startswith("#"),
+                                                text.splitlines())]
 
 
 def render(steps: list[Step], comments: list[str] = ()) -> str:
