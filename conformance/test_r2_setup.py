@@ -43,11 +43,25 @@ def test_r2_3_r2_5_r2_7_setsockopt_errno_table(backend, tx, name, req, optlen, e
         backend.set_ring(s, tx, req, optlen)
 
 
-def test_r2_2_r2_3_short_optlen_is_einval_not_efault(backend):
-    """The ring options do not read an int first: optlen 0 with a NULL-ish buffer gives
-    EINVAL (length check), not EFAULT."""
+@pytest.mark.parametrize("optlen", [4, 15])
+def test_r2_2_r2_3_unmapped_optval_short_optlen_is_einval_not_efault(backend, optlen):
+    """The ring options read no int from optval before their own checks (R2.2): an
+    unmapped optval with optlen 4..15 fails the length check (R2.3 step 2, EINVAL) before
+    the 16-byte copy could fault (step 3). 6.12's generic int read, done for every
+    option with optlen >= 4, would fault first and answer EFAULT (below 4 it reads
+    nothing, so a shorter optlen cannot tell the two apart)."""
     s = backend.socket()
-    assert errno_of(backend.set_ring, s, False, b"", 0) == errno.EINVAL
+    for tx in (False, True):
+        assert errno_of(backend.set_ring, s, tx, BADPTR, optlen) == errno.EINVAL
+    assert errno_of(backend.mmap, s) == errno.EINVAL  # R3.3: no ring was configured
+
+
+def test_r2_2_r2_3_unmapped_optval_without_cap_net_admin_is_eperm_not_efault(backend):
+    """Without CAP_NET_ADMIN an unmapped optval of full length is EPERM (R2.3 step 1,
+    before anything is read), not the EFAULT of 6.12's int read (R2.2)."""
+    s = backend.socket()
+    for tx in (False, True):
+        assert errno_of(backend.set_ring, s, tx, BADPTR, 16, 270, False) == errno.EPERM
 
 
 def test_r2_3_eperm_before_length_check(backend):

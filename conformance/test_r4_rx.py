@@ -132,6 +132,27 @@ def test_r4_9_copy_to_full_ring_is_dropped_silently_for_sender(backend):
     assert backend.so_error(s) == 0
 
 
+def test_r4_6_r4_13_d21_plain_messages_obey_rcvbuf_ring_messages_do_not(backend):
+    """An RX ring lifts the receive buffer limit for ring skbs only (R4.6, D21): with a
+    COPY message charged beyond SO_RCVBUF's minimum, a second plain message is refused
+    -- no COPY frame, the kernel sender gets EAGAIN and the receiver overruns (R4.13,
+    ENOBUFS) -- while a ring message still lands VALID. Once recvmsg() has emptied the
+    queue (which ends the congestion) a plain message is taken again."""
+    s = ring_socket(backend)
+    backend.set_rcvbuf(s, 0)
+    assert backend.drv_plain(s, 2000) >= 0            # an empty queue takes one (R4.13)
+    assert backend.rmem_charged(s)
+    assert backend.drv_plain(s, 2000) == -errno.EAGAIN
+    assert backend.statuses(s, "rx") == [C, U, U, U]
+    deliver(backend, s)
+    assert backend.statuses(s, "rx") == [C, V, U, U]
+    assert backend.so_error(s) == errno.ENOBUFS
+    assert backend.recv(s) == plain_message(2000)
+    assert not backend.rmem_charged(s)
+    assert backend.drv_plain(s, 2000) >= 0
+    assert backend.statuses(s, "rx") == [C, V, C, U]
+
+
 def test_r4_9_user_to_user_copy_credentials(backend):
     """NETLINK_USERSOCK: a plain send from a peer arrives COPY with the sender's
     credentials in the frame header (R4.7/R4.9)."""

@@ -100,6 +100,27 @@ def test_r5_2_oversized_nm_len_is_einval_and_sticks(backend):
     assert acks(backend, s) == [(1, 0), (2, 0)]
 
 
+def test_d20_r5_2_empty_tx_frame_is_enodata_and_sticks(backend):
+    """D20: a VALID TX frame with nm_len 0 fails the ring send with ENODATA, as an empty
+    sendmsg() does. Like an oversized nm_len (R5.2) the frame is not taken (no TX
+    decision), it stays VALID at the head and every later send fails the same way; the
+    message consumed before it in the same call is processed (its ACK arrives)."""
+    s = ring_socket(backend, rx=SMALL, tx=SMALL)
+    backend.put_tx(s, 0, noop(1))
+    backend.put_tx(s, 1, noop(2), nm_len=0)
+    backend.events()
+    assert errno_of(backend.send_ring, s) == errno.ENODATA
+    assert [(e.decision, e.frame) for e in tx_events(backend.events())] == [("copy", 0)]
+    assert backend.statuses(s, "tx") == [U, V, U, U]
+    assert backend.frame(s, "tx", 1).len == 0
+    assert errno_of(backend.send_ring, s) == errno.ENODATA
+    assert tx_events(backend.events()) == []
+    assert acks(backend, s) == [(1, 0)]
+    backend.set_len(s, "tx", 1, 16)
+    assert backend.send_ring(s) == 16
+    assert acks(backend, s) == [(1, 0), (2, 0)]
+
+
 def test_r5_2_nm_len_equal_to_payload_is_accepted(backend):
     s = ring_socket(backend, rx=SMALL, tx=SMALL)
     n = payload_max(SMALL)

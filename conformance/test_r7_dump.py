@@ -9,9 +9,9 @@ import errno
 
 import pytest
 
-from .genl import DUMP_TYPE
+from .genl import DUMP_TYPE, plain_message
 from .helpers import DUMP_RING, C, U, V, ring_socket
-from .uapi import NLM_F_MULTI, NLMSG_DONE, PAGE_SIZE, RingReq, parse_nlmsgs
+from .uapi import NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, PAGE_SIZE, RingReq, parse_nlmsgs
 
 
 def start_dump(b, s, count, size, seq=77, via_ring=False):
@@ -210,3 +210,60 @@ def test_r7_4_ring_chunks_leave_no_rmem_charge_copy_chunks_hold_it_until_read(ba
     drain(backend, c, small, 0, msgs)
     check_dump_messages(backend, c, msgs, 60, 100)
     assert not backend.rmem_charged(c)
+
+
+def test_r7_2_ring_chunk_passes_the_receive_buffer_limit(backend):
+    """R7.2: a ring chunk does not stop at the receive buffer limit. With a COPY message
+    queued and charged (R4.9) and SO_RCVBUF at its minimum, so that the chunk's charge
+    takes receive memory past the buffer, the first chunk is still built and lands VALID
+    in the next frame with the whole dump."""
+    s = ring_socket(backend, rx=DUMP_RING)
+    backend.set_rcvbuf(s, 0)
+    assert backend.drv_plain(s, 100) >= 0
+    assert backend.rmem_charged(s)
+    start_dump(backend, s, 3, 100)
+    assert backend.statuses(s, "rx")[:3] == [C, V, U]
+    check_dump_messages(backend, s, parse_nlmsgs(backend.message(s, "rx", 1)), 3, 100)
+    assert backend.recv(s) == plain_message(100)
+    assert backend.so_error(s) == 0
+
+
+def test_r7_2_d21_copy_chunk_stops_at_the_receive_buffer_limit(backend):
+    """D21 (R7.2): a chunk in frames too small for it is a COPY message and obeys the
+    receive buffer limit. With a COPY message charged and SO_RCVBUF at its minimum the
+    first chunk is not built: the request is answered with ENOBUFS (R7.6: an error ACK,
+    VALID in the ring) and the dump stays open; when recvmsg() has read the queue it
+    continues the dump (R7.3) with a COPY chunk holding the whole dump."""
+    small = RingReq.simple(2048, 8)
+    s = ring_socket(backend, rx=small)
+    backend.set_rcvbuf(s, 0)
+    assert backend.drv_plain(s, 100) >= 0
+    start_dump(backend, s, 3, 100)
+    assert backend.statuses(s, "rx")[:3] == [C, V, U]
+    [(_ln, t, _f, seq, _pid, pl)] = parse_nlmsgs(backend.message(s, "rx", 1))
+    assert (t, seq, int.from_bytes(pl[:4], "little", signed=True)) == \
+        (NLMSG_ERROR, 77, -errno.ENOBUFS)
+    assert backend.recv(s) == plain_message(100)
+    assert backend.statuses(s, "rx")[:4] == [C, V, C, U]
+    check_dump_messages(backend, s, parse_nlmsgs(backend.recv(s)), 3, 100)
+
+
+def test_r6_1_d21_poll_continues_a_dump_only_up_to_half_the_receive_buffer(backend):
+    """D21: poll() continues a dump (R6.1) only while receive memory is at most half the
+    buffer, as recvmsg() does (R7.3). A COPY message charged beyond half of SO_RCVBUF's
+    minimum stops it although the ring has room (R6.2); reading the message lets
+    recvmsg() continue it, and from then on poll() does, to NLMSG_DONE."""
+    s = ring_socket(backend, rx=DUMP_RING)
+    backend.set_rcvbuf(s, 0)
+    start_dump(backend, s, 20, 1000)
+    assert backend.frame(s, "rx", 0).status == V
+    msgs = parse_nlmsgs(backend.message(s, "rx", 0))
+    backend.set_status(s, "rx", 0, U)
+    assert backend.drv_plain(s, 2000) >= 0            # COPY frame 1, charged
+    backend.poll(s)
+    assert backend.statuses(s, "rx") == [U, C] + [U] * 6
+    assert backend.recv(s) == plain_message(2000)
+    assert backend.frame(s, "rx", 2).status == V      # recvmsg continued the dump
+    backend.set_status(s, "rx", 1, U)
+    drain(backend, s, DUMP_RING, 2, msgs)
+    check_dump_messages(backend, s, msgs, 20, 1000)

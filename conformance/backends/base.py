@@ -237,6 +237,12 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def connect(self, s: Sock, dst: Dst) -> None: ...
 
+    @operation(ACT)
+    @abc.abstractmethod
+    def set_rcvbuf(self, s: Sock, size: int) -> None:
+        """setsockopt(SOL_SOCKET, SO_RCVBUF, size): the receive buffer becomes
+        max(2 * min(size, rmem_max), SOCK_MIN_RCVBUF), the limit of R4.13, R7.2 and D21."""
+
     # -- kernel producers (test driver) ----------------------------------------------
     @operation(ACT)
     @abc.abstractmethod

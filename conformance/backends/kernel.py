@@ -34,6 +34,14 @@ from ..uapi import (
 from .base import BADPTR, Backend, Event, err, next_port_base
 
 
+def _set_ring(sock, tx: bool, req: RingReq | bytes, optlen: int | None, level: int) -> None:
+    """The ring setsockopt; with ``req`` BADPTR from an unmapped optval pointer."""
+    if req == BADPTR:
+        set_ring_badptr(sock, tx, 16 if optlen is None else optlen)
+    else:
+        set_ring(sock, tx, req, optlen, level)
+
+
 class KernelBackend(Backend):
     name = "kernel"
 
@@ -118,18 +126,15 @@ class KernelBackend(Backend):
             def child():
                 drop_cap_net_admin()
                 try:
-                    set_ring(fd, tx, req, optlen, level)
+                    _set_ring(fd, tx, req, optlen, level)
                 except OSError as e:
                     return e.errno
                 return 0
             e = fork_call(child)
             if e:
                 raise err(e)
-        elif req == BADPTR:
-            set_ring_badptr(self.socks[s], tx, 16 if optlen is None else optlen)
-            return
         else:
-            set_ring(self.socks[s], tx, req, optlen, level)
+            _set_ring(self.socks[s], tx, req, optlen, level)
         self._record_ring(s, tx, req, optlen)
 
     def mmap(self, s: int, length: int | None = None, offset: int = 0) -> int:
@@ -202,6 +207,9 @@ class KernelBackend(Backend):
 
     def connect(self, s: int, dst: tuple[int, int]) -> None:
         self.socks[s].connect(dst)
+
+    def set_rcvbuf(self, s: int, size: int) -> None:
+        self.socks[s].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
     # test driver ----------------------------------------------------------------------
     def drv_alloc(self, dst: int, size: int) -> int:

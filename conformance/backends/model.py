@@ -210,6 +210,10 @@ class ModelBackend(Backend):
     def connect(self, s: int, dst: tuple[int, int]) -> None:
         self._o(self.w.connect(self.fds[s], dst[0], dst[1]))
 
+    def set_rcvbuf(self, s: int, size: int) -> None:
+        self._o(self.w.setsockopt_int(self.fds[s], _socket.SO_RCVBUF, size,
+                                      level=_socket.SOL_SOCKET))
+
     # test driver ------------------------------------------------------------------------------
     def drv_alloc(self, dst: int, size: int, handle: int | None = None) -> int:
         # the kernel's handle (lockstep) so message bytes agree without translation
