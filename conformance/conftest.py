@@ -23,6 +23,8 @@ if hypothesis_home() is not None:  # the gate's guest: the repository is read-on
 BACKENDS = ["model", pytest.param("kernel", marks=pytest.mark.kernel)]
 # NLMMAP_EXTRA_BACKEND=mutant:NAME also runs every scenario against a deliberately broken
 # model in lockstep with the real one (see backends/mutant.py): those runs should fail.
+# NLMMAP_EXTRA_BACKEND=model+model runs them on the model against itself and counts the
+# rules they reach (python -m conformance.coverage --scenarios).
 if os.environ.get("NLMMAP_EXTRA_BACKEND"):
     BACKENDS.append(os.environ["NLMMAP_EXTRA_BACKEND"])
 

@@ -1,5 +1,5 @@
 """Which rules of spec/rules.toml the suite covers: ``python -m conformance.coverage
-[--ran FILE]``.
+[--ran FILE | --scenarios [DIR]]``.
 
 Two measures. *Cited*: a test covers the rules its function name carries
 (``test_r4_11_...`` -> R4.11, ``test_d2_...`` -> D2) and those its docstring cites
@@ -9,13 +9,18 @@ the lockstep backend counts, per rule id, the operations the kernel and the mode
 on that the model decided with it (:class:`Tally`). A gate run's guest writes those counts
 to ``rule-coverage.json`` in its run directory; the gate turns them into
 ``rule-coverage.md`` (:func:`write_report`): every rule, decision and model assumption
-with its agreed operations, and the ones never reached."""
+with its agreed operations, and the ones never reached. Without a kernel,
+``--scenarios`` runs the scenarios with the model checked against itself
+(:func:`run_scenarios`) and reports the same counts: the rules the scenarios reach."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -110,14 +115,45 @@ def write_report(d: Path) -> str | None:
     return summary(t)
 
 
+# The backend that runs each scenario on the model checked in lockstep against the model
+# (backends/__init__.py): the gate's kernel+model pairing minus the kernel, counted in RAN.
+SELF_LOCKSTEP = "model+model"
+
+
+def run_scenarios(d: Path) -> int:
+    """Run the host's conformance scenarios once more each on the ``model+model`` lockstep
+    backend with run directory ``d``, where conftest.py writes their counts (``FILE``).
+    Returns pytest's exit status."""
+    (d / FILE).unlink(missing_ok=True)
+    env = {**os.environ, "NLMMAP_EXTRA_BACKEND": SELF_LOCKSTEP, "NLMMAP_RUN_DIR": str(d)}
+    return subprocess.call([sys.executable, "-m", "pytest", str(HERE), "-q",
+                            "-p", "no:cacheprovider", "-m", "not kernel and not vm",
+                            "-k", SELF_LOCKSTEP], env=env, cwd=HERE.parent)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m conformance.coverage", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ran", type=Path, metavar="FILE",
-                    help=f"a gate run's {FILE} (or its run directory): add the operations "
-                         "agreed on per rule")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--ran", type=Path, metavar="FILE",
+                     help=f"a gate run's {FILE} (or its run directory): add the operations "
+                          "agreed on per rule")
+    how.add_argument("--scenarios", type=Path, nargs="?", const=True, metavar="DIR",
+                     help=f"run the scenarios on the model against itself ({SELF_LOCKSTEP}) "
+                          f"and add what they reach; {FILE} and {REPORT} go to DIR (default: "
+                          "a new temporary directory)")
     a = ap.parse_args(argv)
-    ran = None
+    ran, rc = None, 0
+    if a.scenarios is not None:
+        d = Path(tempfile.mkdtemp(prefix="nlmmap-coverage-")) if a.scenarios is True \
+            else a.scenarios
+        d.mkdir(parents=True, exist_ok=True)
+        rc = run_scenarios(d)
+        if write_report(d) is None:
+            print(f"the scenarios left no counts in {d} (pytest exit status {rc})")
+            return rc or 1
+        print(f"counts and report: {d / FILE}, {d / REPORT}")
+        a.ran = d
     if a.ran is not None:
         ran = Tally.load(a.ran / FILE if a.ran.is_dir() else a.ran)
     ids = [k for k, e in ENTRIES.items() if e.kind in ("rule", "decision")]
@@ -131,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print("without: " + " ".join(r for r in ids if r not in cov))
     if ran:
         print(summary(ran))
-    return 0
+    return rc
 
 
 if __name__ == "__main__":

@@ -137,3 +137,15 @@ def test_coverage_cli_adds_what_ran(tmp_path, capsys):
     out = capsys.readouterr().out
     assert any(line.startswith("R4.9 ") and "      1  " in line for line in out.splitlines())
     assert out.rstrip().splitlines()[-1].startswith("rules exercised with agreement: 1 of ")
+
+
+def test_coverage_cli_runs_the_scenarios_on_the_model_against_itself(tmp_path, capsys):
+    """--scenarios: the host's scenarios run once more each on the model+model lockstep,
+    which writes the counts and the report the gate writes. Among what they reach are
+    the gaps of the first such measurement, each now driven by a scenario: R2.2 (an
+    unmapped optval), R7.2 with receive memory charged, D20 (an empty TX frame), D21."""
+    assert coverage.main(["--scenarios", str(tmp_path)]) == 0
+    t = coverage.Tally.load(tmp_path / coverage.FILE)
+    assert all(t.agreed[r] for r in ("R2.2", "R7.2", "D20", "D21", "R2.5.3")), t.agreed
+    assert "| R7.2 | the receive memory gate of dumps |" in (tmp_path / coverage.REPORT).read_text()
+    assert capsys.readouterr().out.rstrip().splitlines()[-1] == coverage.summary(t)

@@ -8,11 +8,18 @@ from .base import Backend, Event, next_port_base
 
 def make_backend(name: str) -> Backend:
     """``model``: the model alone. ``kernel``: the kernel in lockstep with the model (every
-    result and tracepoint decision compared). ``kernel-only``: the kernel unchecked."""
+    result and tracepoint decision compared). ``kernel-only``: the kernel unchecked.
+    ``model+model``: the model in lockstep with itself, counted into the session's rule
+    tally as ``kernel`` is (conformance/coverage.py ``--scenarios``)."""
+    from ..coverage import RAN, SELF_LOCKSTEP
     from .model import ModelBackend
 
     if name == "model":
         return ModelBackend()
+    if name == SELF_LOCKSTEP:
+        from .lockstep import Lockstep
+        base = next_port_base()
+        return Lockstep(ModelBackend(port_base=base), ModelBackend(port_base=base), tally=RAN)
     if name.startswith("mutant:"):  # a broken model playing the kernel (see mutant.py)
         from .lockstep import Lockstep
         from .mutant import MutantBackend
@@ -26,10 +33,10 @@ def make_backend(name: str) -> Backend:
     if name == "kernel-only":
         return KernelBackend(port_base=base)
     if name == "kernel":
-        from ..coverage import RAN
         k = KernelBackend(port_base=base)
         return Lockstep(k, ModelBackend(port_base=base, drv_family=k.drv.family), tally=RAN)
-    raise ValueError(f"unknown backend {name!r} (model, kernel, kernel-only)")
+    raise ValueError(f"unknown backend {name!r} (model, kernel, kernel-only, "
+                     f"{SELF_LOCKSTEP}, mutant:NAME)")
 
 
 __all__ = ["Backend", "Event", "make_backend"]
