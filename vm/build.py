@@ -180,6 +180,8 @@ def ensure_kernel(*, profile: str = "fast", kernel_dir: Path | None = None,
                         ".config.nlmmap-old) and building in your tree", cfg)
         else:
             src = source.default_source(root, patches)
+            if patches:
+                series.check_base(series_dir, src.version)
         log.info("source: %s (kernel %s) at %s", src.version, src.kernelversion, src.tree)
         final = configure(src.tree, profile, series_dir, logfile)
         key = cache.cache_key(src.version, series.series_digest(patches), final)

@@ -51,6 +51,19 @@ class Patch:
         return out
 
 
+def check_base(series_dir: Path, version: str) -> bool:
+    """Whether ``version`` (e.g. "linux-source-6.12 6.12.118-1~deb12u1") is the base the
+    series records in ``series_dir/BASE``. Debian moves linux-source-6.12 to new point
+    releases; the series may still apply, but then it is untested there: say so."""
+    f = series_dir / "BASE"
+    base = f.read_text().strip() if f.exists() else ""
+    if not base or base == version:
+        return True
+    log.warning("series: made on %s (%s), applied to %s: once the gate passes there, "
+                "record the new base in that file", base, f, version)
+    return False
+
+
 def read_series(series_dir: Path, *, required: bool = True) -> list[Patch]:
     """The patches named by ``series_dir/series``, in order.
 

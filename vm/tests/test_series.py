@@ -162,3 +162,13 @@ def test_describe_failure_parses_gnu_patch_output():
            "Hunk #2 FAILED at 120.\nHunk #5 FAILED at 900.\n2 out of 6 hunks FAILED\n")
     assert series.describe_failure(out) == (
         "net/netlink/af_netlink.c: hunk #2 FAILED at line 120, hunk #5 FAILED at line 900")
+
+
+def test_base_other_than_the_source_is_named(tmp_path, caplog):
+    (tmp_path / "BASE").write_text("linux-source-6.12 6.12.117-1~deb12u1\n")
+    assert series.check_base(tmp_path, "linux-source-6.12 6.12.117-1~deb12u1")
+    assert not caplog.records
+    assert not series.check_base(tmp_path, "linux-source-6.12 6.12.118-1~deb12u1")
+    assert "made on linux-source-6.12 6.12.117-1~deb12u1" in caplog.text
+    assert "applied to linux-source-6.12 6.12.118-1~deb12u1" in caplog.text
+    assert series.check_base(tmp_path / "absent", "anything")  # no BASE: nothing to say
