@@ -10,6 +10,7 @@ from their ``BENCH`` lines (see bench/bench.h) and written to the run directory 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import benchreport, boot, paths
-from .errors import GateError
+from .errors import GateError, ToolMissing
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,9 @@ def conditions(args, kernels: list[tuple[str, Path]], accel: list[str]) -> dict:
 def cmd_bench(args) -> int:
     if args.reps < 1 or args.reps > 64:
         raise GateError(f"bench: --reps {args.reps} is outside 1..64")
+    if importlib.util.find_spec("matplotlib") is None:  # before the boots, not after them
+        raise ToolMissing("bench: matplotlib is missing (it draws bench.png)",
+                          "tox -e bench, or pip install matplotlib")
     kernels = _kernels(args)
     run_dir = boot.new_run_dir(paths.cache_root(), "bench")
     bins = compile_programs(args.rows, run_dir / "bin")

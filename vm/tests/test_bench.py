@@ -148,3 +148,17 @@ def test_duplicate_labels_are_refused(capsys, tmp_path):
     bz.write_bytes(b"x")
     rc = cli.main(["bench", "--kernel", f"k={bz}", "--kernel", f"k={bz}"])
     assert rc == 2 and "label(s) used twice: k" in capsys.readouterr().err
+
+
+def test_missing_matplotlib_is_said_before_any_boot(capsys, tmp_path, monkeypatch):
+    """The gate's venv has no matplotlib: a bench run from it measured every kernel and
+    then died in the chart with a traceback."""
+    real = bench.importlib.util.find_spec
+    monkeypatch.setattr(bench.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    monkeypatch.setattr(bench.boot, "run", lambda *a, **k: pytest.fail("booted"))
+    bz = tmp_path / "bz"
+    bz.write_bytes(b"x")
+    rc = cli.main(["bench", "--kernel", f"k={bz}"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "matplotlib is missing" in err and "tox -e bench" in err
