@@ -16,8 +16,12 @@ from .uapi import (
     NL_MMAP_STATUS_SKIP,
     NL_MMAP_STATUS_UNUSED,
     NL_MMAP_STATUS_VALID,
+    NLM_F_ACK,
+    NLM_F_REQUEST,
+    NLMSG_NOOP,
     PAGE_SIZE,
     RingReq,
+    nlmsg,
 )
 
 U, R, V, C, S = (NL_MMAP_STATUS_UNUSED, NL_MMAP_STATUS_RESERVED, NL_MMAP_STATUS_VALID,
@@ -66,6 +70,11 @@ def errno_of(fn, *args, **kw) -> int:
     with pytest.raises(OSError) as ei:
         fn(*args, **kw)
     return ei.value.errno
+
+
+def noop(seq: int, ack: bool = True) -> bytes:
+    """NLMSG_NOOP request (16 bytes): the smallest message a ring send can carry."""
+    return nlmsg(NLMSG_NOOP, NLM_F_REQUEST | (NLM_F_ACK if ack else 0), seq)
 
 
 def rx_events(evs: list[Event], decision: str | None = None) -> list[Event]:

@@ -7,21 +7,28 @@ kernel and passing on the series'."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import os
+import threading
 import time
 
 import pytest
 
-from .helpers import SMALL, R, U, V, errno_of, ring_socket, rx_events
+from .helpers import SMALL, R, U, V, errno_of, noop, ring_socket, rx_events, tx_events
 from .uapi import (
     NETLINK_GENERIC,
+    NETLINK_ROUTE,
     PAGE_SIZE,
     TEARDOWN,
     RingReq,
+    _libc,
     open_netlink,
     require_feature,
     set_ring,
 )
+
+CLONE_FILES = 0x400
 
 
 def test_r4_2_r4_3_destination_connected_elsewhere_falls_back(backend):
@@ -101,3 +108,41 @@ def test_r2_10_closed_ring_sockets_give_their_memory_back():
     assert lost < ring_bytes // 4, (
         f"{lost >> 20} MiB of MemAvailable not back 10 s after closing {SOCKETS} sockets "
         f"with {ring_bytes >> 20} MiB of rings: the rings leak")
+
+
+@pytest.mark.kernel
+def test_d2_d9_thread_with_its_own_fd_table_is_mm_shared(kernel_backend):
+    """D2/D9: a sender whose memory is shared with another task reports ``mm_shared``
+    even when neither its file nor its fd table is shared: a second thread gives itself
+    its own fd table (unshare(CLONE_FILES)) and closes its copy of the socket, so the file
+    count is 1 and the table unshared, but the thread still shares the mm and could
+    rewrite the frame. A plain thread is reported ``files_shared`` first, which is why
+    test_d2_d16_exclusivity_is_reported_every_send_copies cannot see this check.
+    Mutant ``excl-no-mm-shared`` (no mm_users test) reports ``exclusive``."""
+    b = kernel_backend
+    s = ring_socket(b, rx=SMALL, tx=SMALL, proto=NETLINK_ROUTE)
+    fd = b.socks[s].fileno()
+    ready, done, failed = threading.Event(), threading.Event(), []
+
+    def own_fd_table():
+        try:
+            if _libc.unshare(CLONE_FILES) != 0:
+                raise OSError(ctypes.get_errno(), "unshare(CLONE_FILES)")
+            os.close(fd)  # this thread's copy only: the file's count is back to 1
+        except OSError as e:
+            failed.append(e)
+        ready.set()
+        done.wait()
+
+    t = threading.Thread(target=own_fd_table, daemon=True)
+    t.start()
+    try:
+        assert ready.wait(30) and not failed, failed
+        b.events()
+        b.put_tx(s, 0, noop(1))
+        assert b.send_ring(s) == 16
+        assert [(e.decision, e.reason) for e in tx_events(b.events())] == \
+            [("copy", "mm_shared")]
+    finally:
+        done.set()
+        t.join()

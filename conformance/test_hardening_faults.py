@@ -15,17 +15,16 @@ import struct
 
 import pytest
 
+from .helpers import noop
 from .ringsock import RingSocket
 from .test_subsystems import in_netns
 from .uapi import (
     NETLINK_ROUTE,
     NL_MMAP_STATUS_VALID,
-    NLM_F_ACK,
     NLM_F_DUMP,
     NLM_F_REQUEST,
     NLMSG_DONE,
     NLMSG_ERROR,
-    NLMSG_NOOP,
     RingReq,
     nlmsg,
     nlmsgerr_code,
@@ -109,9 +108,6 @@ def expect_ack(s: RingSocket, seq: int, what: str) -> None:
     assert [(m[1], m[3]) for m in msgs] == [(NLMSG_ERROR, seq)], f"{what}: {msgs}"
     assert nlmsgerr_code(msgs[0][5]) == 0, f"{what}: {msgs}"
 
-
-def noop(seq: int) -> bytes:
-    return nlmsg(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, seq)
 
 
 def _ack_sites() -> int:

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from .helpers import SMALL, U, V, errno_of, payload_max, ring_socket, tx_events
+from .helpers import SMALL, U, V, errno_of, noop, payload_max, ring_socket, tx_events
 from .uapi import (
     NETLINK_GENERIC,
     NETLINK_ROUTE,
@@ -22,10 +22,6 @@ from .uapi import (
     nlmsg,
     parse_nlmsgs,
 )
-
-
-def noop(seq: int, ack: bool = True) -> bytes:
-    return nlmsg(NLMSG_NOOP, NLM_F_REQUEST | (NLM_F_ACK if ack else 0), seq)
 
 
 def acks(backend, s) -> list[tuple[int, int]]:
