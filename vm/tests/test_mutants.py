@@ -4,11 +4,12 @@ names its rule, variants are written as the build expects, the score table rende
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from vm import mutants, series, source, trial
+from vm import mutants, paths, series, source, trial
 
 from .test_series import BASE, make_patch, write_tree
 
@@ -336,3 +337,19 @@ def test_a_pytest_that_left_no_results_is_not_a_catch(two):
     s = mutants.judge(m, _trial(1, "gate: FAIL: pytest left no JUnit XML at /r/junit.xml "
                                    "(exit status 4)"))
     assert s.status == "error" and "not a catch" in s.detail
+
+
+def test_every_expected_test_exists_in_the_suite():
+    """A mutant's ``Expect:`` names the tests a fail-fast gate runs first. A name that is
+    no test is silently ignored there: ``excl-no-mm-shared`` named a test that was never
+    written, and survived the whole gate on the final series."""
+    r = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                        "-p", "no:cacheprovider", "conformance"], cwd=paths.REPO,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    nodes = [x.split("::") for x in r.stdout.splitlines() if "::" in x]
+    ids = {n[-1] for n in nodes}
+    names = ids | {i.split("[")[0] for i in ids} | {Path(n[0]).stem for n in nodes}
+    missing = {m.name: [t for t in m.expected_tests if t not in names]
+               for m in mutants.load(mutants.MUTANTS, None)}
+    assert not {k: v for k, v in missing.items() if v}
