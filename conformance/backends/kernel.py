@@ -20,6 +20,7 @@ from ..uapi import (
     RingReq,
     drop_cap_net_admin,
     fork_call,
+    join_thread,
     mmap_socket,
     open_netlink,
     poll_mask,
@@ -115,7 +116,7 @@ class KernelBackend(Backend):
     def thread_stop(self, token: int) -> None:
         t, ev = self.threads.pop(token)
         ev.set()
-        t.join()
+        join_thread(t)
 
     # rings ----------------------------------------------------------------------------
     def set_ring(self, s: int, tx: bool, req: RingReq | bytes, optlen: int | None = None,
