@@ -338,6 +338,8 @@ def _nflog(n: int) -> int:
     idx = sorted(struct.unpack_from("=I", p, len(p) - 4)[0]
                  for p in (parse_log_packet(m) for m in msgs))
     assert idx == list(range(n))
+    if g.rings:  # R8.1: log messages built in the listener's ring, not copied into it
+        assert g.frames["copy"] == 0 and g.frames["valid"] > 2, g.frames
     g.check_frame_headers()
     got = peer.received()
     g.close()
