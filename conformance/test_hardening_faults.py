@@ -109,9 +109,11 @@ def expect_ack(s: RingSocket, seq: int, what: str) -> None:
     assert nlmsgerr_code(msgs[0][5]) == 0, f"{what}: {msgs}"
 
 
-
 def _ack_sites() -> int:
+    copies = 0
+
     def scenario(n: int) -> bool:
+        nonlocal copies
         s = RingSocket(NETLINK_ROUTE, rx=RingReq.simple(4096, 8))
         try:
             injected, res = faulted(n, lambda: s.sock.send(noop(n)))
@@ -119,10 +121,14 @@ def _ack_sites() -> int:
                 assert res.errno in NOMEM, f"fail-nth {n}: send {res}"
             else:
                 expect_ack(s, n, f"fail-nth {n}")
+                copies += s.frames["copy"]
             return injected
         finally:
             s.close()
-    return sweep(scenario)
+    sites = sweep(scenario)
+    # D18: where the ring skb's allocation failed, a plain skb carries the ACK (COPY)
+    assert copies >= 1, f"D18: no ACK degraded to a COPY frame in {sites} fault sites"
+    return sites
 
 
 def test_d18_ack_to_a_ring_under_allocation_failures(record_testsuite_property):
