@@ -22,6 +22,7 @@ from itertools import takewhile
 from pathlib import Path
 
 from .backends import make_backend
+from .backends.base import PORT_SPACING
 from .backends.model import ModelBackend
 from .script import SUFFIX, Recorder, Step, header, parse, render, run
 from .uapi import RingReq
@@ -47,9 +48,6 @@ def _dec(v):
         if "tuple" in v:
             return tuple(_dec(x) for x in v["tuple"])
     return v
-
-
-PORT_SPACING = 0x1000  # backends.base.next_port_base: portid = base + socket id
 
 
 def _from_json(doc: dict) -> list[Step]:

@@ -289,7 +289,8 @@ class Backend(abc.ABC):
         pass
 
 
-_port_bases = itertools.count(0x4E4D0000, 0x1000)
+PORT_SPACING = 0x1000  # portids per backend: socket ids 1..PORT_SPACING-1
+_port_bases = itertools.count(0x4E4D0000, PORT_SPACING)
 
 
 def next_port_base() -> int:

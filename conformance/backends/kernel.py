@@ -32,7 +32,7 @@ from ..uapi import (
     set_ring_badptr,
     so_error,
 )
-from .base import BADPTR, Backend, Event, err, next_port_base
+from .base import BADPTR, PORT_SPACING, Backend, Event, err, next_port_base
 
 
 def _set_ring(sock, tx: bool, req: RingReq | bytes, optlen: int | None, level: int) -> None:
@@ -242,7 +242,7 @@ class KernelBackend(Backend):
         out = []
         for ev in self.tracer.take():
             sid = ev.sock - self.port_base
-            if not 0 < sid < 0x1000:
+            if not 0 < sid < PORT_SPACING:
                 continue  # another socket of the system (e.g. the driver client)
             out.append(ev._replace(sock=sid))
         return out

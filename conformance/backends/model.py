@@ -23,7 +23,7 @@ from ..uapi import (
     SOL_NETLINK,
     RingReq,
 )
-from .base import BADPTR, Backend, Event, err, next_port_base
+from .base import BADPTR, PORT_SPACING, Backend, Event, err, next_port_base
 
 POLL_EVENTS = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM  # what uapi.poll_mask asks for
 
@@ -69,7 +69,7 @@ class ModelBackend(Backend):
     def _o(self, out):
         for e in out.events:
             sid = e.sock - self.port_base
-            if 0 < sid < 0x1000:  # like the kernel backend: only this backend's sockets
+            if 0 < sid < PORT_SPACING:  # like the kernel backend: only this backend's sockets
                 self._events.append(e._replace(sock=sid))
         if out.err:
             raise err(out.err)
