@@ -270,6 +270,63 @@ def test_nfqueue_real_packets_verdicts_through_tx_ring(size):
     assert in_netns(_nfqueue, n, size) == n - n // 4
 
 
+NFT_LO_RULE = """table ip t {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    ip daddr 127.0.0.1 udp dport 9998 queue num 3
+  }
+}
+"""
+
+
+def _r8_4_paged_packet(size: int) -> int:
+    import socket as _socket
+
+    from .genl import Tracer
+    ip_batch(["link set lo up"])
+    nft(NFT_LO_RULE)
+    q = RingSocket(NETLINK_NETFILTER, RingReq.simple(PAGE_SIZE, 16),
+                   RingReq.simple(PAGE_SIZE, 4), rings=RINGS)
+    for m in queue_config(3, 0xFFFF, 100):
+        q.send(m)
+    q.messages(lambda ms: len(ms) >= 2, timeout=10)
+    r = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    r.bind(("127.0.0.1", 9998))
+    r.settimeout(10)
+    tracer = Tracer.get() if RINGS else None
+    data = bytes(i % 251 for i in range(size))
+    u = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    u.sendto(data, ("127.0.0.1", 9998))
+    u.close()
+    [m] = q.messages(lambda ms: len(ms) >= 1, timeout=10)
+    pid_, payload = parse_queue_packet(m)
+    assert payload[28:] == data, f"payload of {len(payload)} bytes, sent {28 + size}"
+    if RINGS:
+        ev = [(e.decision, e.reason, e.len) for e in tracer.take()
+              if e.kind == "rx" and e.sock == q.portid and e.decision != "deliver"]
+        # allocated as a plain skb, delivered in a COPY frame with all its bytes
+        assert [x[:2] for x in ev][:1] == [("fallback", "too_big")], ev
+        assert [x[0] for x in ev] == ["fallback", "copy"] and ev[1][2] == m[0], ev
+        # the message without the packet's page fragments would fit a frame: the packet
+        # did reach the queue paged, so only ldiff made it too big
+        assert ev[0][2] < PAGE_SIZE // 2, ev
+        assert q.frames["copy"] == 1, q.frames
+    q.send(verdict(3, pid_, NF_ACCEPT, 200))
+    got = r.recv(1 << 16)
+    q.check_frame_headers()
+    q.close()
+    return len(got) if got == data else -1
+
+
+def test_r8_4_paged_packet_counts_its_fragments_in_the_fit_test():
+    """R8.4: a 20,000-byte UDP datagram on loopback is built paged (28 bytes of headers in
+    the head, the data in page fragments). The queue attaches the fragments to its message
+    (skb_zerocopy), so the fit test must count them (ldiff): the message does not fit a 4 KiB
+    frame, is a plain skb (`fallback too_big`, reported with the head-only size) and arrives
+    whole in a COPY frame; the accepted packet then reaches its receiver unchanged."""
+    assert in_netns(_r8_4_paged_packet, 20000) == 20000
+
+
 def _r8_2_nfqueue_full_ring(n: int) -> int:
     import errno as _errno
     import socket as _socket
