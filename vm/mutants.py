@@ -212,6 +212,36 @@ def write_scores(run_dir: Path, scores: list[Score], meta: dict) -> None:
         {**meta, "scores": [asdict(s) for s in scores]}, indent=1) + "\n")
 
 
+def combine(run_dirs: list[Path], directory: Path = MUTANTS) -> tuple[list[Score], dict]:
+    """One score table from campaigns that were each stopped part-way (a full campaign
+    outlasts a session). Every run must have built the same series (its digest), else the
+    table would mix kernels; a mutant scored in several runs keeps its latest score, and a
+    mutant of ``directory`` that no run scored is listed as not run."""
+    runs = []
+    for d in run_dirs:
+        try:
+            runs.append(json.loads((d / "score.json").read_text()))
+        except (OSError, ValueError) as e:
+            raise GateError(f"{d}: no campaign score ({e})") from None
+    digests = {r["series_sha256"] for r in runs}
+    if len(digests) != 1:
+        raise GateError("campaigns of different series cannot be combined: "
+                        + ", ".join(f"{d} {r['series_sha256'][:12]}"
+                                    for d, r in zip(run_dirs, runs, strict=True)))
+    latest: dict[str, Score] = {}
+    for r in sorted(runs, key=lambda r: r["started"]):
+        for x in r["scores"]:
+            if x["status"] != "skipped":
+                latest[x["mutant"]] = Score(**x)
+    scores = [latest.get(m.name) or Score(m.name, m.family, m.expect, "skipped",
+                                          detail="in no campaign")
+              for m in load(directory)]
+    meta = {k: runs[-1][k] for k in ("series_dir", "profile", "series", "series_sha256")}
+    meta["combined"] = [{"run": str(d), "started": r["started"]}
+                        for d, r in zip(run_dirs, runs, strict=True)]
+    return scores, meta
+
+
 # ---- the command -------------------------------------------------------------------------
 
 def add_parser(sub) -> None:
@@ -224,6 +254,9 @@ def add_parser(sub) -> None:
     p.add_argument("--series-dir", type=Path, default=paths.PATCHES, metavar="DIR")
     p.add_argument("--mutants-dir", type=Path, default=MUTANTS, metavar="DIR")
     p.add_argument("-k", dest="kexpr", metavar="EXPR", help="pytest -k for every gate run")
+    p.add_argument("--combine", nargs="+", type=Path, metavar="RUN_DIR",
+                   help="run nothing: one score table from earlier campaigns of the same "
+                   "series (the latest score of each mutant)")
     p.add_argument("--dry-run", action="store_true",
                    help="check that every mutant applies on top of the series (base files "
                    "from the source tarball) and print what would be built and run")
@@ -279,6 +312,14 @@ def dry_run(args, todo: list[Mutant], skipped: list[Score]) -> int:
 
 
 def cmd_mutants(args) -> int:
+    if args.combine:
+        scores, meta = combine(args.combine, args.mutants_dir)
+        run_dir = boot.new_run_dir(paths.cache_root(), "mutants")
+        write_scores(run_dir, scores, meta)
+        print(render_table(scores), end="")
+        log.info("mutants: combined %d campaigns into %s", len(args.combine), run_dir)
+        unscored = any(s.status == "skipped" for s in scores)
+        return exit_code(scores) or (2 if unscored else 0)
     todo, skipped = _select(args)
     if args.dry_run:
         return dry_run(args, todo, skipped)

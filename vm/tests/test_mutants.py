@@ -1,6 +1,7 @@
 """Kernel mutants and series variants (no build, no boot): every mutant file parses and
 names its rule, variants are written as the build expects, the score table renders."""
 
+import json
 import os
 import re
 import subprocess
@@ -353,3 +354,44 @@ def test_every_expected_test_exists_in_the_suite():
     missing = {m.name: [t for t in m.expected_tests if t not in names]
                for m in mutants.load(mutants.MUTANTS, None)}
     assert not {k: v for k, v in missing.items() if v}
+
+
+def _campaign(d: Path, started: str, digest: str, scores: list[dict]) -> Path:
+    d.mkdir(parents=True)
+    (d / "score.json").write_text(json.dumps(
+        {"series_dir": "patches", "profile": "fast", "series": ["0001.patch"],
+         "series_sha256": digest, "started": started, "gate_args": [], "scores": scores}))
+    return d
+
+
+def _mutant_files(d: Path, names: list[str]) -> Path:
+    d.mkdir()
+    for n in names:
+        (d / f"{n}.diff").write_text("# Rule: R4.1: x\n# Family: ordering\n# Breaks: b\n"
+                                     "# Expect: test_x\n--- a/net/f.c\n+++ b/net/f.c\n"
+                                     "@@ -1 +1 @@\n-a\n+b\n")
+    return d
+
+
+def test_combine_keeps_the_latest_score_and_lists_the_unscored(tmp_path):
+    mdir = _mutant_files(tmp_path / "m", ["a", "b", "c"])
+    old = _campaign(tmp_path / "old", "2026-12-02 17:32:13", "d1", [
+        {"mutant": "a", "family": "f", "expect": "t", "status": "caught", "caught_by": "t1"},
+        {"mutant": "b", "family": "f", "expect": "t", "status": "survived"}])
+    new = _campaign(tmp_path / "new", "2026-12-02 18:54:38", "d1", [
+        {"mutant": "b", "family": "f", "expect": "t", "status": "caught", "caught_by": "t2"}])
+    scores, meta = mutants.combine([new, old], mdir)  # order of the arguments is irrelevant
+    assert [(s.mutant, s.status, s.caught_by) for s in scores] == [
+        ("a", "caught", "t1"), ("b", "caught", "t2"), ("c", "skipped", "")]
+    assert meta["series_sha256"] == "d1" and len(meta["combined"]) == 2
+    assert "2/2 non-equivalent mutants caught" in mutants.render_table(scores)
+
+
+def test_combine_refuses_campaigns_of_different_series(tmp_path):
+    mdir = _mutant_files(tmp_path / "m", ["a"])
+    one = _campaign(tmp_path / "one", "2026-12-02 17:00:00", "d1", [])
+    two = _campaign(tmp_path / "two", "2026-12-02 18:00:00", "d2", [])
+    with pytest.raises(mutants.GateError, match="different series"):
+        mutants.combine([one, two], mdir)
+    with pytest.raises(mutants.GateError, match="no campaign score"):
+        mutants.combine([tmp_path / "m"], mdir)
