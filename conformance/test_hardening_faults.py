@@ -28,8 +28,10 @@ from .uapi import (
     RingReq,
     nlmsg,
     nlmsgerr_code,
+    open_netlink,
     parse_nlmsgs,
     poll_mask,
+    portid,
     require_feature,
     sendto_null,
     so_error,
@@ -200,3 +202,37 @@ def test_d18_dump_request_under_allocation_failures(record_testsuite_property):
     turn: the dump completes (NLMSG_DONE) or reports ENOBUFS/ENOMEM (error message or
     SO_ERROR); it never stalls silently."""
     report_sites(record_testsuite_property, "dump", in_netns(_dump_sites))
+
+
+def _ringless_reasons() -> int:
+    from .genl import Tracer
+    tracer = Tracer.get()
+    reasons: set[str] = set()
+
+    def scenario(n: int) -> bool:
+        s = open_netlink(NETLINK_ROUTE)
+        try:
+            injected, res = faulted(n, lambda: s.send(noop(n)))
+            if not isinstance(res, OSError):
+                s.settimeout(2)
+                try:
+                    s.recv(4096)
+                except (TimeoutError, OSError):
+                    pass  # the ACK's allocation failed: reported or not, not our concern
+            reasons.update(e.reason for e in tracer.take()
+                           if e.kind == "rx" and e.sock == portid(s))
+            return injected
+        finally:
+            s.close()
+    sites = sweep(scenario)
+    assert reasons == {"no_ring"}, f"R4.3c: ring-less requester, {sites} fault sites: {reasons}"
+    return sites
+
+
+def test_r4_3c_ringless_destination_never_gets_a_ring_allocation():
+    """R4.3c and the cost to sockets without rings: a plain NOOP+ACK on a socket with no
+    ring, every slab allocation failing once in turn. The ACK's allocation is always
+    decided `fallback no_ring`; `no_memory` at some fault site would mean a ring skb was
+    attempted (and failed) for a destination that has no ring -- an allocation every
+    ring-less message pays for nothing."""
+    assert in_netns(_ringless_reasons) >= 2
