@@ -118,3 +118,21 @@ def test_kselftest_tree_is_prepared_where_the_kselftest_runs():
     assert s["if"] == "matrix.shard == 1" and Shard(1, 2).runs_kselftest
     args = vm_args(sub(s["run"], profile="fast"))
     assert args.cmd == "build" and args.config_only
+
+
+@pytest.mark.parametrize("event", ["push", "schedule"])
+def test_mutants_job_runs_the_subset_on_push_and_everything_weekly(event):
+    from vm import mutants
+
+    assert JOBS["mutants"]["needs"] == "build" and WF[True]["schedule"]
+    run = step("mutants", "campaign")["run"]
+    choose = "--only hdr-no-pid excl-no-file-count" if event != "schedule" else ""
+    run = re.sub(r"\$\{\{ github\.event_name != 'schedule' && '([^']*)' \|\| '' \}\}",
+                 lambda m: choose and m.group(1), run)
+    args = vm_args(sub(run))
+    assert args.cmd == "mutants"
+    if event == "schedule":
+        assert not args.only  # the whole campaign
+    else:
+        assert args.only and all((mutants.MUTANTS / f"{n}.diff").exists() for n in args.only)
+    assert "--silence-timeout" in args.gate_args
