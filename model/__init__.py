@@ -4,7 +4,7 @@ Pure Python, deterministic, no I/O. ``World`` holds the state (tasks, file table
 sockets, rings, mappings, test-driver messages) and offers one method per userspace
 operation or kernel event; each returns an ``Outcome(value, err, events)``.
 Each decision names the rule it applies with an id of spec/RULES.md (R1.1 … R9.14,
-D1–D23, M1–M8): ``w.apply("R2.5.3")``; ``w.take_applied()`` returns the ids applied
+D1–D25, M1–M8): ``w.apply("R2.5.3")``; ``w.take_applied()`` returns the ids applied
 since the last call. The full API table
 is in model/README.md; the rule map (rule -> model code -> tests) in model/RULES.md.
 

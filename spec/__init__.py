@@ -1,4 +1,4 @@
-"""The project's specification as data: rules R1.1-R9.14, the port's decisions D1-D23,
+"""The project's specification as data: rules R1.1-R9.14, the port's decisions D1-D25,
 the model's assumptions M1-M8 and the upstream fixes the suite re-checks.
 
 ``spec/rules.toml`` is the single source; ``spec/RULES.md`` is rendered from it
