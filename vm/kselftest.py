@@ -127,18 +127,40 @@ def prepare(tree: Path | None, run_dir: Path) -> Path | None:
     return dest
 
 
-def guest_command(command: str, install_dir: Path, run_dir: Path, first: bool = False) -> str:
+STUCK = "NLMMAP-KSELFTEST: not finished"
+LIMIT = 660  # s: the selftest's own timeout (settings: 600) and a minute to spare
+
+
+def guest_command(command: str, install_dir: Path, run_dir: Path, first: bool = False,
+                  limit: int = LIMIT) -> str:
     """``command``, then the kselftest with its output in the run dir; the exit status is
     still ``command``'s (the kselftest is judged from its output).
 
+    The kselftest runs in the background and is abandoned after ``limit`` seconds: a test
+    task stuck in the kernel cannot be killed by the runner's timeout, and waiting for it
+    left the guest silent until the gate's silence timeout (15 minutes in a campaign).
+    Its output so far is kept; an unfinished plan is judged an error.
+
     ``first`` (a fail-fast gate): the kselftest (seconds) runs before ``command`` (the
-    suite, minutes), and a failing kselftest stops there: ``command`` is not run."""
+    suite, minutes), and a failing or abandoned kselftest stops there: ``command`` is not
+    run."""
     runner = shlex.quote(str(install_dir / "run_kselftest.sh"))
     out = shlex.quote(str(run_dir / OUTPUT))
-    run = (f"echo 'NLMMAP-KSELFTEST: start'\n{runner} -t {TEST} 2>&1 | tee {out}\n"
-           f"echo 'NLMMAP-KSELFTEST: done'")
+    run = "\n".join([
+        "echo 'NLMMAP-KSELFTEST: start'",
+        f"{runner} -t {TEST} > {out} 2>&1 &",
+        "ks=$! t=0 stuck=",
+        "while kill -0 $ks 2>/dev/null; do",
+        f"  if [ $t -ge {int(limit)} ]; then stuck=1",
+        f"    echo '{STUCK} after {int(limit)} s: abandoned (a task stuck in the kernel?)'",
+        "    break; fi",
+        "  sleep 1; t=$((t + 1))",
+        '  [ $((t % 30)) -ne 0 ] || echo "NLMMAP-KSELFTEST: running, $t s"',
+        "done",
+        f"cat {out}",
+        "echo 'NLMMAP-KSELFTEST: done'"])
     if first:
-        return (f"{run}\nif grep -Eq '^(# )*not ok ' {out}; then\n"
+        return (f"{run}\nif [ -n \"$stuck\" ] || grep -Eq '^(# )*not ok ' {out}; then\n"
                 "echo 'NLMMAP-FAILFAST: the kselftest failed: suite not run'\nexit 1\nfi\n"
                 f"{command}")
     return f"{command}\nrc=$?\n{run}\nexit $rc"

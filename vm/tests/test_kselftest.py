@@ -87,7 +87,47 @@ def test_guest_command_keeps_the_first_status(tmp_path):
     cmd = kselftest.guest_command("pytest x", tmp_path / "ks", tmp_path)
     lines = cmd.splitlines()
     assert lines[0] == "pytest x" and lines[1] == "rc=$?" and lines[-1] == "exit $rc"
-    assert f"run_kselftest.sh -t {kselftest.TEST} 2>&1 | tee " in cmd
+    assert f"run_kselftest.sh -t {kselftest.TEST} > " in cmd
+
+
+def _fake_runner(ks, script: str) -> None:
+    ks.mkdir()
+    runner = ks / "run_kselftest.sh"
+    runner.write_text("#!/bin/sh\n" + script)
+    runner.chmod(0o755)
+
+
+def _sh(cmd: str, timeout: int = 60):
+    import subprocess
+    import time
+
+    t0 = time.monotonic()
+    r = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, timeout=timeout)
+    return r, time.monotonic() - t0
+
+
+def test_stuck_kselftest_is_abandoned_after_the_limit(tmp_path):
+    """A runner that never ends (a test task stuck in the kernel) no longer holds the
+    guest: after the limit its output so far is kept, the suite is not run (fail-fast),
+    and the unfinished plan is an error."""
+    _fake_runner(tmp_path / "ks", 'echo "TAP version 13"; echo "1..2"; echo "ok 1 a"; '
+                 "exec sleep 300\n")
+    cmd = kselftest.guest_command("echo SUITE-RAN", tmp_path / "ks", tmp_path, first=True,
+                                  limit=2)
+    r, took = _sh(cmd)
+    assert took < 30 and r.returncode == 1
+    assert f"{kselftest.STUCK} after 2 s" in r.stdout and "SUITE-RAN" not in r.stdout
+    assert "ok 1 a" in r.stdout  # the output so far, on the console too
+    res = kselftest.collect(tmp_path)
+    assert [c.outcome for c in res.cases if c.outcome == "error"], res.cases
+
+
+def test_finished_kselftest_keeps_the_command_status(tmp_path):
+    _fake_runner(tmp_path / "ks", 'echo "TAP version 13"; echo "1..1"; echo "ok 1 a"\n')
+    r, took = _sh(kselftest.guest_command("sh -c 'exit 7'", tmp_path / "ks", tmp_path, limit=20))
+    assert r.returncode == 7 and kselftest.STUCK not in r.stdout and took < 10
+    assert "NLMMAP-KSELFTEST: done" in r.stdout
+    assert [c.outcome for c in kselftest.collect(tmp_path).cases] == ["passed"]
 
 
 def test_tree_of(tmp_path):
