@@ -130,6 +130,7 @@ def _speed(s: Series) -> str:
 
 COUNT_COLUMNS = [
     ("syscalls", "syscalls"),
+    ("lookups", "portid lookups"),
     ("request_bytes", "request bytes"),
     ("kmalloc", "kmalloc"),
     ("kmem_cache_alloc", "slab allocs"),
@@ -149,7 +150,7 @@ def _count(c: Counts, key: str) -> str:
     if not parts:
         return ""
     if any(p < 0 for p in parts):
-        return "n/a"  # the kernel lacks the event (no series)
+        return "n/a"  # not counted: no such event, or not traced in a baseline-only run
     return _fmt(sum(parts))
 
 
