@@ -21,6 +21,7 @@ from . import (
     boot,
     build,
     dryrun,
+    jobs,
     judge,
     kcidb,
     kselftest,
@@ -98,6 +99,9 @@ def parser() -> argparse.ArgumentParser:
                    help="run shard I of N: every N-th test, 1/N of the differential steps "
                    "and stress budget with this shard's seeds (merge with `python -m vm "
                    "merge`)")
+    g.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="run the gate as N shards booted side by side on this machine and "
+                   "merge them (one kernel build; each shard is --shard I/N)")
     g.add_argument("--seed", type=int, metavar="S",
                    help="base seed of the hypothesis and stress seeds (default: random, "
                    "logged; give all shards of one gate the same)")
@@ -358,6 +362,13 @@ def _runs_kselftest(args) -> bool:
 
 def dry_run_gate(args) -> int:
     lines, bz, tree = _plan_build(args, require_series=not args.kernel)
+    if args.jobs > 1:
+        args.seed = args.seed if args.seed is not None else 0
+        return dryrun.show(lines + [
+            dryrun.cmd_line([sys.executable, "-m", "vm",
+                             *jobs.shard_argv(args, bz, i, args.jobs, Path(f"<run>/shard-{i}"))])
+            + " &" for i in range(1, args.jobs + 1)] + ["wait; python -m vm merge "
+                                                         "<run>/shard-* --out <run>/merged"])
     _choose_seed(args)
     run_dir = paths.cache_root() / "runs" / dryrun.RUN_DIR
     sh_env, sh_args = _sharding(args)
@@ -394,11 +405,26 @@ def _write_kcidb(args, bz: Path, res: boot.BootResult, verdict: judge.Verdict, s
     return line
 
 
+def _gate_jobs(args, bz: Path, t0: float) -> int:
+    """--jobs N: the shards side by side, one merged verdict (vm/jobs.py)."""
+    if args.seed is None:
+        args.seed = random.randrange(2**32)
+    log.info("gate --jobs %d: base seed %d", args.jobs, args.seed)
+    code, merged = jobs.run(args, bz)
+    log.info("gate --jobs %d: merged into %s; total %.0f s", args.jobs, merged,
+             time.monotonic() - t0)
+    return code
+
+
 def cmd_gate(args) -> int:
+    if args.jobs < 1 or (args.jobs > 1 and args.shard is not None):
+        raise GateError("--jobs N needs N >= 1 and no --shard (it makes the shards)")
     if args.dry_run:
         return dry_run_gate(args)
     t0 = time.monotonic()
     bz = _kernel(args, require_series=not args.kernel)
+    if args.jobs > 1:
+        return _gate_jobs(args, bz, t0)
     started = time.time()
     t_build = time.monotonic() - t0
     _choose_seed(args)
