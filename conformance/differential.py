@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import ast
 import os
+import random
 import time
+import traceback
 from collections import Counter
+from multiprocessing import connection, get_context
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -32,7 +35,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from .backends import make_backend
+from .backends import make_backend, prepare_worker
 from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type compared)
 from .helpers import SMALL  # RX rings where dump chunks fit (payload >= NLMSG_GOODSIZE)
 from .replay import save
@@ -81,6 +84,11 @@ class Progress:
                         f"{now - self.started:.0f} s")
 
 
+class Stopped(BaseException):
+    """Raised in a worker of :func:`run_parallel` when another worker has failed: a
+    BaseException, so hypothesis passes it on instead of shrinking it as a failure."""
+
+
 def _status_ok(st_: int) -> bool:
     return 0 <= st_ <= 4
 
@@ -94,9 +102,13 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
 
     backend_name = "model"
     progress: Progress  # set by run()
+    repro_suffix = ""  # a worker's reproducer name (run_parallel keeps the first failure)
+    stop = None  # run_parallel: an Event set when another worker has failed
     held = Bundle("held")  # test-driver messages allocated and not yet sent or freed
 
     def __init__(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped
         super().__init__()
         self.progress.examples += 1
         self.b = Recorder(make_backend(self.backend_name))
@@ -134,7 +146,8 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
             return fn(*a)
         except AssertionError as e:
             path = save(self.b, str(e), self.backend_name,
-                        os.path.join(results_dir(), f"nlmmap-repro-{self.backend_name}{SUFFIX}"))
+                        os.path.join(results_dir(), f"nlmmap-repro-{self.backend_name}{SUFFIX}"
+                                     + self.repro_suffix))
             raise AssertionError(f"{e}\nreplayable sequence written to {path}") from None
 
     def _act(self, fn, *a):
@@ -317,11 +330,20 @@ def run(backend_name: str, total_steps: int, steps_per: int,
     ``progress(line)`` is called every PROGRESS_EVERY seconds. One failure is reported (the
     first distinct one), shrunk unless ``shrink`` is False (host-side checks that only need
     the catch); ``derandomize`` fixes the sequences (host-side checks of the machine)."""
+    done = Progress(progress)
+    _run_into(done, _machine(backend_name, done), total_steps, steps_per, shrink, derandomize)
+    return done
+
+
+def _machine(backend_name: str, done: Progress, **attrs) -> type:
+    return type(f"Machine_{backend_name.replace('-', '_')}",
+                (NetlinkMmapMachine,), {"backend_name": backend_name, "progress": done, **attrs})
+
+
+def _run_into(done: Progress, machine: type, total_steps: int, steps_per: int,
+              shrink: bool = True, derandomize: bool = False) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
-    done = Progress(progress)
-    machine = type(f"Machine_{backend_name.replace('-', '_')}", (NetlinkMmapMachine,),
-                   {"backend_name": backend_name, "progress": done})
     while done.steps < total_steps:
         remaining = total_steps - done.steps
         # hypothesis runs close to steps_per steps per example: ask for no more examples
@@ -333,7 +355,141 @@ def run(backend_name: str, total_steps: int, steps_per: int,
             phases=[p for p in Phase if shrink or p is not Phase.shrink],
             # TCG makes every step slow; no other health check is expected to fire
             suppress_health_check=[HealthCheck.too_slow]))
+
+
+def workers() -> int:
+    """How many processes :func:`run_parallel` uses: one per CPU this process may run on
+    (the gate's guest has 2), or ``NLMMAP_DIFF_WORKERS``."""
+    return int(os.environ.get("NLMMAP_DIFF_WORKERS", 0)) or len(os.sched_getaffinity(0))
+
+
+def run_parallel(backend_name: str, total_steps: int, steps_per: int, progress=None,
+                 n: int | None = None, shrink: bool = True) -> Progress:
+    """:func:`run` split over ``n`` forked processes (default :func:`workers`), each with
+    its share of the steps, its own hypothesis seed (drawn from this process' hypothesis
+    random, so ``--nlmmap-seed`` still fixes the run), its own portids and trace buffer
+    (:func:`~conformance.backends.prepare_worker`). The machine is single-threaded: on the
+    guest's two vCPUs one process left one idle. Returns the summed :class:`Progress`;
+    the session's rule tally gets the workers' counts. The first failure stops the other
+    workers and is raised here with its reproducer under the name :func:`run` gives it."""
+    n = n or workers()
+    if n == 1:
+        return run(backend_name, total_steps, steps_per, progress, shrink)
+    from hypothesis import core
+
+    from .backends.base import skip_port_bases
+    from .coverage import RAN, Tally
+
+    if core.threadlocal._hypothesis_global_random is None:
+        core.threadlocal._hypothesis_global_random = random.Random()
+    seeds = [core.threadlocal._hypothesis_global_random.getrandbits(128) for _ in range(n)]
+    ctx = get_context("fork")
+    stop = ctx.Event()
+    pipes, procs = [], []
+    for k in range(n):
+        share = total_steps // n + (1 if k < total_steps % n else 0)
+        ours, theirs = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker, name=f"differential-{k}", args=(
+            k, n, backend_name, share, steps_per, seeds[k], theirs, stop, shrink), daemon=True)
+        proc.start()
+        theirs.close()
+        pipes.append(ours)
+        procs.append(proc)
+    done = Progress(progress)
+    results = _collect(done, pipes, procs, stop)
+    for r in results.values():
+        skip_port_bases(r["next_port_base"])
+        if "tally" in r:
+            RAN.__iadd__(Tally(*r["tally"]))
+    failed = [k for k, r in results.items() if "failure" in r]
+    if failed:
+        raise AssertionError(_adopt_repro(backend_name, failed[0], results[failed[0]]))
     return done
+
+
+def _worker(k, n, backend_name, steps, steps_per, seed, conn, stop, shrink) -> None:
+    """One process of :func:`run_parallel`: runs its share and sends its counts (or its
+    failure) to the parent through ``conn``."""
+    from hypothesis import core
+
+    from .backends.base import next_port_base
+    from .coverage import RAN
+
+    core.threadlocal._hypothesis_global_random = random.Random(seed)
+    prepare_worker(k, n)
+    RAN.ops, RAN.agreed = 0, Counter()  # forked with the parent's: send only this run's
+    done = Progress()
+    done.report = lambda _line: conn.send(("progress", done.steps, done.examples))
+    out = {}
+    try:
+        _run_into(done, _machine(backend_name, done, repro_suffix=f".{k}", stop=stop),
+                  steps, steps_per, shrink)
+        out["tally"] = (RAN.ops, dict(RAN.agreed))
+    except Stopped:
+        pass
+    except BaseException as e:  # noqa: BLE001 - any failure of the run goes to the parent
+        out["failure"] = "".join(traceback.format_exception(e))
+    out.update(steps=done.steps, examples=done.examples, ops=done.ops, errors=done.errors,
+               next_port_base=next_port_base())
+    conn.send(("done", out))
+    conn.close()
+
+
+def _collect(done: Progress, pipes, procs, stop) -> dict[int, dict]:
+    """Read the workers' messages until all have finished; sums their counts into
+    ``done``. A progress line is reported once every running worker has reported since
+    the previous line: a hung worker silences it, so the gate still sees the hang."""
+    live = dict(enumerate(pipes))
+    counts = {k: (0, 0) for k in live}
+    heard: set[int] = set()
+    results: dict[int, dict] = {}
+    while live:
+        for conn in connection.wait(list(live.values())):
+            k = next(j for j, c in live.items() if c is conn)
+            try:
+                msg = conn.recv()
+            except EOFError:
+                procs[k].join()
+                msg = ("done", {"failure": f"differential worker {k} died (exit status "
+                                           f"{procs[k].exitcode}) without a result",
+                                "next_port_base": 0})
+            if msg[0] == "progress":
+                counts[k] = msg[1:]
+                heard.add(k)
+            else:
+                results[k] = r = msg[1]
+                del live[k]
+                counts[k] = (r.get("steps", counts[k][0]), r.get("examples", counts[k][1]))
+                if "failure" in r:
+                    stop.set()
+            done.steps = sum(c[0] for c in counts.values())
+            done.examples = sum(c[1] for c in counts.values())
+            if live and heard >= set(live):
+                heard.clear()
+                done.last_report = 0.0
+                done.tick()
+    for proc in procs:
+        proc.join()
+    for r in results.values():
+        done.ops.update(r.get("ops", {}))
+        done.errors.update(r.get("errors", {}))
+    return results
+
+
+def _adopt_repro(backend_name: str, k: int, result: dict) -> str:
+    """The failure message of worker ``k``, its reproducer renamed to the name of a
+    single-process run (the one the gate collects); other workers' reproducers (of a
+    failure found meanwhile, not shrunk) are removed."""
+    canonical = os.path.join(results_dir(), f"nlmmap-repro-{backend_name}{SUFFIX}")
+    message = result["failure"]
+    mine = f"{canonical}.{k}"
+    if os.path.exists(mine):
+        os.replace(mine, canonical)
+        message = message.replace(mine, canonical)
+    for j in range(16):
+        if os.path.exists(f"{canonical}.{j}"):
+            os.unlink(f"{canonical}.{j}")
+    return f"differential worker {k} of the parallel run failed:\n{message}"
 
 
 def machine_operations() -> set[str]:

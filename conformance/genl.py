@@ -200,16 +200,27 @@ class Tracer:
 
     EVENTS = ("netlink_mmap_rx", "netlink_mmap_tx")
     _instance: Tracer | None = None
+    _buffer: str | None = None  # a tracefs instance of this process (use_instance)
 
     @classmethod
     def get(cls) -> Tracer:
         if cls._instance is None:
-            cls._instance = cls()
+            cls._instance = cls(cls._buffer)
         cls._instance.take()  # drop what earlier tests left behind
         return cls._instance
 
-    def __init__(self) -> None:
+    @classmethod
+    def use_instance(cls, name: str) -> None:
+        """From now on this process reads the trace of tracefs instance ``name`` (its own
+        ring buffer, created when first needed and then kept: removing it would patch
+        kernel text again), not the global one it may share with its parent."""
+        cls._instance, cls._buffer = None, name
+
+    def __init__(self, instance: str | None = None) -> None:
         self.root = self._find_root()
+        if instance is not None:
+            self.root = f"{self.root}/instances/{instance}"
+            os.makedirs(self.root, exist_ok=True)
         for ev in self.EVENTS:
             path = f"{self.root}/events/netlink/{ev}/enable"
             if not os.path.exists(path):

@@ -17,7 +17,8 @@ from model.seams import Seams
 
 from .backends.model import ModelBackend
 from .backends.mutant import MUTANTS, MutantBackend
-from .differential import machine_operations, run
+from .coverage import SELF_LOCKSTEP
+from .differential import machine_operations, run, run_parallel
 from .rundir import results_dir
 from .uapi import require_feature
 
@@ -66,6 +67,46 @@ def test_differential_catches_each_model_mutant(mutant, tmp_path, monkeypatch):
     assert list(tmp_path.glob(f"nlmmap-repro-mutant:{mutant}.nls"))
 
 
+def test_parallel_run_sums_its_workers(monkeypatch):
+    """Two workers with the steps split between them: together they run the whole budget
+    on different sequences, reach every operation, report progress while both work, and
+    their agreements reach this process' rule tally (the gate's rule-coverage.json)."""
+    from . import differential
+    from .coverage import RAN
+    monkeypatch.setattr(differential, "PROGRESS_EVERY", 0.0)
+    before, lines = RAN.ops, []
+    p = run_parallel(SELF_LOCKSTEP, 600, 20, lines.append, n=2)
+    assert p.steps >= 600 and not machine_operations() - set(p.ops)
+    # every recorded operation was compared (the derived ones as several)
+    assert RAN.ops - before >= sum(p.ops.values())
+    assert lines and lines[-1].startswith("differential: ")
+
+
+def test_parallel_workers_take_disjoint_port_bases(monkeypatch):
+    """Forked workers draw every n-th port base (no portid of one is another's), and the
+    parent continues after all of them."""
+    import itertools
+
+    from .backends import base
+    taken = []
+    for k in range(2):
+        monkeypatch.setattr(base, "_port_bases", itertools.count(0x10000, base.PORT_SPACING))
+        base.stride_port_bases(k, 2)
+        taken.append({base.next_port_base() for _ in range(50)})
+    assert not taken[0] & taken[1]
+    base.skip_port_bases(max(taken[1]) + base.PORT_SPACING)
+    assert base.next_port_base() > max(taken[0] | taken[1])
+
+
+def test_parallel_run_reports_the_first_failure(tmp_path, monkeypatch):
+    """A worker's failure stops the run and is raised with its reproducer under the name a
+    single-process run gives it (the name the gate collects); no worker's copy is left."""
+    monkeypatch.setenv("NLMMAP_RUN_DIR", str(tmp_path))
+    with pytest.raises(AssertionError, match="replayable sequence written to .*nls\n"):
+        run_parallel("mutant:no_exclusivity", 10000, 40, n=2, shrink=False)
+    assert [f.name for f in tmp_path.iterdir()] == ["nlmmap-repro-mutant:no_exclusivity.nls"]
+
+
 def test_a_mutant_changes_only_its_own_world():
     """Mutants replace a seam of their own World (model/seams.py), nothing global: the
     model they run against in lockstep keeps the real rule."""
@@ -87,4 +128,4 @@ def test_differential_kernel_vs_model(capsys):
         with capsys.disabled():
             print(line, flush=True)
 
-    _report("kernel", run("kernel", total, per, progress))
+    _report("kernel", run_parallel("kernel", total, per, progress))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .base import Backend, Event, next_port_base
+from .base import Backend, Event, next_port_base, stride_port_bases
 
 
 def make_backend(name: str) -> Backend:
@@ -39,4 +39,15 @@ def make_backend(name: str) -> Backend:
                      f"{SELF_LOCKSTEP}, mutant:NAME)")
 
 
-__all__ = ["Backend", "Event", "make_backend"]
+def prepare_worker(k: int, n: int) -> None:
+    """Make this process, worker ``k`` of ``n`` forked from one (differential.run_parallel),
+    independent of the others: its own portids, and its own tracefs buffer for the kernel
+    backend (one shared trace_pipe would hand a worker the others' events and take its
+    own away)."""
+    from ..genl import Tracer
+
+    stride_port_bases(k, n)
+    Tracer.use_instance(f"nlmmap-worker{k}")
+
+
+__all__ = ["Backend", "Event", "make_backend", "prepare_worker"]

@@ -300,5 +300,20 @@ def next_port_base() -> int:
     return next(_port_bases)
 
 
+def stride_port_bases(k: int, n: int) -> None:
+    """In worker ``k`` of ``n`` processes forked from one (differential.run_parallel): every
+    ``n``-th port base from the parent's next one on, so no two workers share a portid."""
+    global _port_bases
+    first = next(_port_bases)  # the same in every worker
+    _port_bases = itertools.count(first + k * PORT_SPACING, n * PORT_SPACING)
+
+
+def skip_port_bases(past: int) -> None:
+    """In the parent after its workers: continue at ``past`` or later (a worker's next
+    base), so that no later backend takes a portid of theirs."""
+    global _port_bases
+    _port_bases = itertools.count(max(past, next(_port_bases)), PORT_SPACING)
+
+
 def err(e: int) -> OSError:
     return OSError(e, errno.errorcode.get(e, str(e)))
