@@ -62,7 +62,7 @@ class Ring:
         self.m.set_u32(self.offset(i), status)
 
     def hdr(self, i: int) -> FrameHdr:
-        return FrameHdr(*NL_MMAP_HDR.unpack(self.m.read(self.offset(i), NL_MMAP_HDRLEN)))
+        return FrameHdr(*NL_MMAP_HDR.unpack_from(self.m.mv, self.offset(i)))
 
     def set_len(self, i: int, n: int) -> None:
         self.m.set_u32(self.offset(i) + 4, n)

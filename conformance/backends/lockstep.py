@@ -86,7 +86,7 @@ class Lockstep(Backend):
         self.k = kernel
         self.m = model
         self.name = f"{kernel.name}+{model.name}"
-        self.log = log if log is not None else []  # the steps so far (script.Step)
+        self.log = log if log is not None else []  # the steps so far but reads (script.Step)
         self.names = Names(model)
         self.tally = tally if tally is not None else Tally()
         self._events: list = []
@@ -106,28 +106,35 @@ class Lockstep(Backend):
             raise err(ko[1])
         return ko[1]
 
-    def _steps(self) -> str:
-        return "\n  ".join(str(s) for s in self.log[:-1] if s.op not in READ_ONLY)
-
-    def _compare(self, name, args, ko, mo, rules, kw=None) -> None:
+    def _step(self, name, args, kw, mo):
         step = self.names.step(name, args, kw or {})
         step.result = self.names.outcome(name, mo)  # the model's: what a script expects
-        self.log.append(step)
+        return step
+
+    def _steps(self, read: bool) -> str:
+        """The script before the diverging operation (a read is not in the log)."""
+        return "\n  ".join(map(str, self.log if read else self.log[:-1]))
+
+    def _compare(self, name, args, ko, mo, rules, kw=None) -> None:
+        read = name in READ_ONLY
+        if not read:  # a read's step is written only into a divergence message
+            self.log.append(self._step(name, args, kw, mo))
         kt = ko
         if ko[0] == "ok" and isinstance(ko[1], bytes) and self.hmap:
             kt = ("ok", translate_held(ko[1], self.hmap))
         if not self.m.accepts(name, args, kt, mo):
+            step = self._step(name, args, kw, mo) if read else self.log[-1]
             got = outcome_text(name, self.names.outcome(name, ko))
             raise Divergence(f"kernel and model disagree on\n  {step}\n  kernel: {got}\n"
                              f"{_decided(rules)}script so far (reads left out):\n  "
-                             + self._steps())
-        if name not in READ_ONLY:
+                             + self._steps(read))
+        if not read:
             ke, me = self.k.events(), self.m.events()
             if ke != me:
-                raise Divergence(f"tracepoint decisions differ after\n  {step}\n  kernel: "
-                                 f"{self.names.events(ke)}\n  model:  {self.names.events(me)}"
-                                 f"\n{_decided(rules)}script so far (reads left out):\n  "
-                                 + self._steps())
+                raise Divergence(f"tracepoint decisions differ after\n  {self.log[-1]}\n  "
+                                 f"kernel: {self.names.events(ke)}\n  model:  "
+                                 f"{self.names.events(me)}\n{_decided(rules)}script so far "
+                                 "(reads left out):\n  " + self._steps(read))
             self._events.extend(ke)
         self.tally.add(rules)
 

@@ -152,8 +152,7 @@ class ModelBackend(Backend):
         raise err(6)  # ENXIO: the test has no mapping of this socket
 
     def frame(self, s: int, ring: str, i: int) -> FrameHdr:
-        h = self._o(self.w.frame(self._mid(s), ring, i))
-        return FrameHdr(h.status, h.len, h.group, h.pid, h.uid, h.gid)
+        return FrameHdr(*self._o(self.w.frame(self._mid(s), ring, i)))  # same fields
 
     def set_status(self, s: int, ring: str, i: int, status: int) -> None:
         self._o(self.w.write_frame(self._mid(s), ring, i, status=status))
