@@ -479,6 +479,18 @@ def signature(fn) -> Signature:
 SIGNATURES = {op: signature(getattr(Backend, op)) for op in operations()}
 
 
+def _arg_forms(sig: Signature) -> tuple:
+    """Per parameter: name, required, default, and the codec's ``sym`` (None where the
+    value is its own symbolic form). Names.step runs for every recorded call (~20 per
+    differential step); this spares it the per-parameter lookups."""
+    return tuple((p.name, p.default is inspect.Parameter.empty, p.default,
+                  None if type(p.codec).sym is Codec.sym else p.codec.sym)
+                 for p in sig.params)
+
+
+ARG_FORMS = {op: _arg_forms(sig) for op, sig in SIGNATURES.items()}
+
+
 @dataclasses.dataclass
 class Step:
     """One line: operation, arguments (symbolic, by parameter name; optional ones only
@@ -595,10 +607,11 @@ class Names:
     def step(self, op: str, args: tuple, kw: dict) -> Step:
         """The step of a call as the backend saw it (result not yet known)."""
         out = {}
-        for i, p in enumerate(SIGNATURES[op].params):
-            v = args[i] if i < len(args) else kw.get(p.name, p.default)
-            if p.default is inspect.Parameter.empty or v != p.default:
-                out[p.name] = p.codec.sym(v, self)
+        n = len(args)
+        for i, (name, required, default, sym) in enumerate(ARG_FORMS[op]):
+            v = args[i] if i < n else kw.get(name, default)
+            if required or v != default:
+                out[name] = v if sym is None else sym(v, self)
         return Step(op, out)
 
     def outcome(self, op: str, outcome: tuple, expect: tuple | None = None) -> tuple:

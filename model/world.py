@@ -42,6 +42,7 @@ NONROOT_RECV = frozenset({NETLINK_ROUTE, NETLINK_GENERIC})      # NL_CFG_F_NONRO
 # raises KeyError the first time it is applied (spec/test_catalogue.py also checks the
 # literal ids in the model's text).
 _checked = functools.cache(check_ids)
+_NONE: frozenset[str] = frozenset()
 
 
 def ffs(mask: int) -> int:
@@ -110,6 +111,8 @@ class World(TaskOps, MemoryOps):
     def take_applied(self) -> frozenset[str]:
         """The rule ids applied since the last call (the decisions of the operations
         run meanwhile), and start afresh."""
+        if not self.applied:
+            return _NONE  # most calls: the lockstep clears before each operation
         out, self.applied = frozenset(self.applied), set()
         return out
 
