@@ -16,6 +16,7 @@ run as an operation script (``script.py``; ``python -m conformance replay FILE
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import random
 import time
@@ -59,24 +60,33 @@ SHARING = st.sampled_from(["dup", "fork", "mmap", "thread"])
 
 
 PROGRESS_EVERY = 20.0  # seconds between progress lines (the gate kills a silent guest)
+# A worker's examples between full garbage collections. Automatic collection traversed
+# hypothesis' growing heap over and over: once per 25 examples (1000 steps) instead took
+# 10% off the host's time per step, for 16 MB more memory.
+GC_EVERY = 25
 
 
 class Progress:
-    """The counts of one :func:`run`, shared by the machines hypothesis makes for it."""
+    """The counts of one :func:`run`, shared by the machines hypothesis makes for it.
+    With ``gc_every`` (a worker of :func:`run_parallel`, automatic collection off) it
+    also collects cyclic garbage once every that many examples."""
 
-    def __init__(self, report=None) -> None:
+    def __init__(self, report=None, gc_every: int = 0) -> None:
         self.steps = 0  # hypothesis steps (rules executed)
         self.ops: Counter = Counter()  # backend calls by operation (each compared)
         self.errors: Counter = Counter()  # (operation, errno) both backends answered
         self.examples = 0
         self.started = self.last_report = time.monotonic()
         self.report = report  # callable(str) or None
+        self.gc_every = gc_every
 
     @property
     def seconds(self) -> float:
         return time.monotonic() - self.started
 
     def tick(self) -> None:
+        if self.gc_every and self.examples % self.gc_every == 0:
+            gc.collect()
         now = time.monotonic()
         if self.report and now - self.last_report >= PROGRESS_EVERY:
             self.last_report = now
@@ -418,7 +428,9 @@ def _worker(k, n, backend_name, steps, steps_per, seed, conn, stop, shrink) -> N
     core.threadlocal._hypothesis_global_random = random.Random(seed)
     prepare_worker(k, n)
     RAN.ops, RAN.agreed = 0, Counter()  # forked with the parent's: send only this run's
-    done = Progress()
+    gc.freeze()  # what the parent made stays (and its pages stay shared)
+    gc.disable()
+    done = Progress(gc_every=GC_EVERY)
     done.report = lambda _line: conn.send(("progress", done.steps, done.examples))
     out = {}
     try:
