@@ -148,7 +148,8 @@ def guest_command(command: str, install_dir: Path, run_dir: Path, first: bool = 
     out = shlex.quote(str(run_dir / OUTPUT))
     run = "\n".join([
         "echo 'NLMMAP-KSELFTEST: start'",
-        f"{runner} -t {TEST} > {out} 2>&1 &",
+        # through a pipe: the runner reopens /dev/stdout, which for a file starts over
+        f"{runner} -t {TEST} 2>&1 | cat > {out} 2>&1 &",
         "ks=$! t=0 stuck=",
         "while kill -0 $ks 2>/dev/null; do",
         f"  if [ $t -ge {int(limit)} ]; then stuck=1",
