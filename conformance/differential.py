@@ -7,6 +7,7 @@ Environment:
   NLMMAP_DIFF_STEPS      total steps wanted per run (default 10000 on the kernel, 600 for
                          the host-side model run)
   NLMMAP_DIFF_STEPS_PER  steps per hypothesis example (default 40)
+  NLMMAP_DIFF_WORKERS    processes sharing the kernel run's steps (default: one per CPU)
 
 A failure prints hypothesis' shrunk sequence and writes the backend calls of the shrunk
 run as an operation script (``script.py``; ``python -m conformance replay FILE

@@ -117,8 +117,9 @@ def test_a_mutant_changes_only_its_own_world():
 
 @pytest.mark.kernel
 def test_differential_kernel_vs_model(capsys):
-    """Random sequences, every step compared (Divergence fails the test); operations a
-    short run did not reach are named in differential-kernel.txt."""
+    """Random sequences, every step compared (Divergence fails the test), the steps
+    shared by one worker process per guest CPU; operations a short run did not reach are
+    named in differential-kernel.txt."""
     require_feature()  # fail at once with "feature absent", before hypothesis starts
     total = int(os.environ.get("NLMMAP_DIFF_STEPS", "10000"))
     per = int(os.environ.get("NLMMAP_DIFF_STEPS_PER", "40"))
