@@ -116,18 +116,24 @@ static inline const char *event_name(const char *event)
 	return strchr(event, '/') + 1;
 }
 
-static inline int trace_write(const char *rel, const char *val)
+static inline int write_file(const char *path, const char *val)
 {
-	char path[256];
 	int fd, ok;
 
-	snprintf(path, sizeof(path), TRACEFS "/%s", rel);
 	fd = open(path, O_WRONLY | O_TRUNC);
 	if (fd < 0)
 		return -1;
 	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+static inline int trace_write(const char *rel, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", rel);
+	return write_file(path, val);
 }
 
 /* Events a kernel does not have (netlink_mmap_* without the series) are
@@ -147,6 +153,12 @@ static inline void trace_start(void)
 	if (trace_write("buffer_size_kb", "16384"))
 		die("tracefs buffer_size_kb");
 	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
+	/* an int3 kprobe, patched once now; an optimized one would be patched
+	 * again later, from a kworker, while traffic runs
+	 */
+	if (write_file("/proc/sys/debug/kprobes-optimization", "0") &&
+	    errno != ENOENT)	/* ENOENT: no optimized kprobes anyway */
+		die("kprobes-optimization");
 	trace_write("kprobe_events",
 		    "p:" KPROBE_GROUP "/netlink_lookup __netlink_lookup");
 	for (size_t i = 0; i < NCOUNTED; i++) {
