@@ -348,9 +348,12 @@ def _sharding(args) -> tuple[dict[str, str], list[str]]:
 
 
 def _choose_seed(args) -> None:
-    if args.shard is not None and args.seed is None:
+    """A random base seed for a sharded run (--shard, or the shards --jobs makes)."""
+    if (args.shard is not None or args.jobs > 1) and args.seed is None:
         args.seed = random.randrange(2**32)
-    if args.seed is not None:
+    if args.jobs > 1:
+        log.info("gate --jobs %d: base seed %d", args.jobs, args.seed)
+    elif args.seed is not None:
         sh = args.shard or shard.Shard(1, 1)
         log.info("shard %s: base seed %d (this shard's: %d)", sh, args.seed,
                  shard.shard_seed(args.seed, sh))
@@ -362,14 +365,13 @@ def _runs_kselftest(args) -> bool:
 
 def dry_run_gate(args) -> int:
     lines, bz, tree = _plan_build(args, require_series=not args.kernel)
+    _choose_seed(args)
     if args.jobs > 1:
-        args.seed = args.seed if args.seed is not None else 0
         return dryrun.show(lines + [
             dryrun.cmd_line([sys.executable, "-m", "vm",
                              *jobs.shard_argv(args, bz, i, args.jobs, Path(f"<run>/shard-{i}"))])
             + " &" for i in range(1, args.jobs + 1)] + ["wait; python -m vm merge "
                                                          "<run>/shard-* --out <run>/merged"])
-    _choose_seed(args)
     run_dir = paths.cache_root() / "runs" / dryrun.RUN_DIR
     sh_env, sh_args = _sharding(args)
     third = thirdparty.build_dir()
@@ -407,9 +409,7 @@ def _write_kcidb(args, bz: Path, res: boot.BootResult, verdict: judge.Verdict, s
 
 def _gate_jobs(args, bz: Path, t0: float) -> int:
     """--jobs N: the shards side by side, one merged verdict (vm/jobs.py)."""
-    if args.seed is None:
-        args.seed = random.randrange(2**32)
-    log.info("gate --jobs %d: base seed %d", args.jobs, args.seed)
+    _choose_seed(args)
     code, merged = jobs.run(args, bz)
     log.info("gate --jobs %d: merged into %s; total %.0f s", args.jobs, merged,
              time.monotonic() - t0)

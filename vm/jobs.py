@@ -1,9 +1,11 @@
 """``gate --jobs N``: one gate as N shards booted side by side on this machine, merged.
 
-The suite is mostly one Python process, so a guest keeps about one host core busy; on a
-2-core machine a second guest running the other half of the tests (and half of the
-differential and stress budgets, with its own seeds: :mod:`vm.shard`) uses the idle
-core. The kernel is built once, before the shards start; each shard is an ordinary
+Most of the suite is one Python process, so a guest keeps about one host core busy
+outside the differential (which forks a worker per guest vCPU); a second guest running
+the other half of the tests (and half of the differential and stress budgets, with its
+own seeds: :mod:`vm.shard`) uses cores the first leaves idle. On the 2-core dev machines
+there are none to spare: there `--jobs 2` was slower than one gate (README). The kernel
+is built once, before the shards start; each shard is an ordinary
 ``gate --kernel BZ --shard I/N --seed S --out DIR`` in a subprocess (its own run
 directory, console log and verdict), and :func:`vm.merge.merge` makes the one verdict,
 exactly as the CI workflow's merge job does.
