@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import glob
 import os
 import random
 import time
@@ -499,9 +500,8 @@ def _adopt_repro(backend_name: str, k: int, result: dict) -> str:
     if os.path.exists(mine):
         os.replace(mine, canonical)
         message = message.replace(mine, canonical)
-    for j in range(16):
-        if os.path.exists(f"{canonical}.{j}"):
-            os.unlink(f"{canonical}.{j}")
+    for other in glob.glob(glob.escape(canonical) + ".*"):
+        os.unlink(other)
     return f"differential worker {k} of the parallel run failed:\n{message}"
 
 
