@@ -21,6 +21,7 @@ from . import (
     boot,
     build,
     dryrun,
+    hostbuild,
     jobs,
     judge,
     kcidb,
@@ -31,7 +32,6 @@ from . import (
     results,
     shard,
     soak,
-    thirdparty,
 )
 from .errors import GateError
 
@@ -289,7 +289,7 @@ def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None):
     results, boot result)."""
     sh_env, sh_args = _sharding(args)
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
-                           {**stress_budget(args.profile), **thirdparty.prepare(run_dir),
+                           {**stress_budget(args.profile), **hostbuild.prepare(run_dir),
                             **sh_env}, args.first, sh_args)
     if ks_dir is not None:
         command = kselftest.guest_command(command, ks_dir, run_dir, first=args.fail_fast)
@@ -374,10 +374,10 @@ def dry_run_gate(args) -> int:
                                                          "<run>/shard-* --out <run>/merged"])
     run_dir = paths.cache_root() / "runs" / dryrun.RUN_DIR
     sh_env, sh_args = _sharding(args)
-    third = thirdparty.build_dir()
-    lines.append(dryrun.cmd_line(thirdparty.build_command(third)) + "   # no-op when up to date")
+    lines += [dryrun.cmd_line(hostbuild.build_command(t, hostbuild.build_dir(t)))
+              + "   # no-op when up to date" for t in hostbuild.TREES]
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
-                           {**stress_budget(args.profile), thirdparty.BUILD_ENV: str(third),
+                           {**stress_budget(args.profile), **hostbuild.guest_env(),
                             **sh_env}, args.first, sh_args)
     if _runs_kselftest(args):
         lines += dryrun.kselftest_plan(args.kselftest_tree
