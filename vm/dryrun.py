@@ -3,7 +3,7 @@
 Read-only look-ups still happen (which Debian package version is installed, which
 patches a tree already has, the remembered KVM probe), so the plan is this machine's.
 Two things cannot be known without running: whether the kernel is in the cache (the key
-hashes the final ``.config``, which only ``vng --kconfig`` + ``olddefconfig`` produce) and
+hashes the final ``.config``, which only ``allnoconfig`` + fragments + ``olddefconfig`` produce) and
 the run directory's name (time and pid): both are shown as such.
 """
 
@@ -60,9 +60,8 @@ def build_plan(*, profile: str, series_dir: Path, patches: list[series.Patch] | 
             out += [cmd_line(series.patch_command(tree, reverse=True), stdin=p.path)
                     for p in reversed(applied)]
     out += [cmd_line(series.patch_command(tree), stdin=p.path) for p in todo]
-    vng = paths.tool("vng") or "vng"
     frags = kconfig.fragment_files(profile, series_dir, paths.CONFIGS)
-    out += [cmd_line(build.kconfig_command(vng), tree),
+    out += [cmd_line(build.allnoconfig_command(), tree),
             "# then the requests of " + " ".join(str(f) for f in frags) + " into .config",
             cmd_line(build.olddefconfig_command(), tree),
             "# cache: <cache>/kernels/<key>/ with key = sha256(source, series, final .config):"

@@ -102,9 +102,9 @@ def verify(requests: dict[str, Request], final_text: str) -> list[str]:
 
 
 def fragment_files(profile: str, series_dir: Path, configs_dir: Path) -> list[Path]:
-    """Fragments in merge order: trim, test-infra, the series' *.config, the profile's
+    """Fragments in merge order: guest, test-infra, the series' *.config, the profile's
     own fragment (``<profile>.config``, required for every profile but fast)."""
-    files = [configs_dir / "trim.config", configs_dir / "test-infra.config"]
+    files = [configs_dir / "guest.config", configs_dir / "test-infra.config"]
     files += sorted(series_dir.glob("*.config"))
     prof = configs_dir / f"{profile}.config"
     if prof.exists():

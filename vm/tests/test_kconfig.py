@@ -71,7 +71,7 @@ def test_fragment_order_and_profiles(tmp_path):
     series.mkdir()
     (series / "netlink.config").write_text("CONFIG_NETLINK_MMAP=y\n")
     fast = kconfig.fragment_files("fast", series, cfgs)
-    assert [p.name for p in fast] == ["trim.config", "test-infra.config", "netlink.config"]
+    assert [p.name for p in fast] == ["guest.config", "test-infra.config", "netlink.config"]
     debug = kconfig.fragment_files("debug", series, cfgs)
     assert debug[-1].name == "debug.config"
     with pytest.raises(GateError, match="unknown profile"):
