@@ -318,15 +318,13 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
     def frames_agree(self):
         self.progress.steps += 1
         for sid, req in self.rx.items():
-            for i in range(req.frame_nr):
-                h = self._read(self.b.frame, sid, "rx", i)
+            for i, h in enumerate(self._read(self.b.frames, sid, "rx")):
                 self._check(_status_ok(h.status), (sid, i, h))
                 if h.status == 2:
                     self._check(h.len <= req.frame_size - NL_MMAP_HDRLEN, (sid, i, h))
                     self._read(self.b.payload, sid, "rx", i, h.len)
         for sid in self.tx_socks:
-            for i in range(TX0.frame_nr):
-                self._read(self.b.frame, sid, "tx", i)
+            self._read(self.b.frames, sid, "tx")
 
     def teardown(self):
         self.progress.ops.update(step.op for step in self.b.steps)

@@ -23,12 +23,13 @@ class MemoryOps:
             raise Failed(errno.EFAULT)
         return m
 
-    def _ring(self, mid: int, ring: str, i: int, task: int | None):
+    def _ring(self, mid: int, ring: str, i: int | None, task: int | None):
+        """The ring of a mapping; with ``i``, also check that it has frame ``i``."""
         sk = self._mapping(mid, task).file.sock
         r = sk.rx if ring == "rx" else sk.tx
         if r is None:
             raise Failed(errno.ENXIO)
-        if not 0 <= i < r.frame_nr:
+        if i is not None and not 0 <= i < r.frame_nr:
             raise Failed(errno.EINVAL)
         self.apply("R1.7")                                  # the frame's address
         return r
@@ -57,6 +58,12 @@ class MemoryOps:
         r = self._ring(mid, ring, i, task)
         self.apply("R1.4")
         return Outcome(r.hdr(i))
+
+    @op
+    def frames(self, mid: int, ring: str, task: int | None = None) -> Outcome:
+        r = self._ring(mid, ring, None, task)
+        self.apply("R1.4")
+        return Outcome([r.hdr(i) for i in range(r.frame_nr)])
 
     @op
     def write_frame(self, mid: int, ring: str, i: int, status: int | None = None,

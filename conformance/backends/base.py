@@ -150,6 +150,12 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def frame(self, s: Sock, ring: Ring, i: int) -> FrameHdr: ...
 
+    @operation(READ)
+    @abc.abstractmethod
+    def frames(self, s: Sock, ring: Ring) -> list[FrameHdr]:
+        """Every frame header of the ring in order: the differential compares them all
+        after each step, one call instead of one per frame."""
+
     @operation(ACT)
     @abc.abstractmethod
     def set_status(self, s: Sock, ring: Ring, i: int, status: Status) -> None: ...

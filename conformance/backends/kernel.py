@@ -165,6 +165,10 @@ class KernelBackend(Backend):
     def frame(self, s: int, ring: str, i: int) -> FrameHdr:
         return self._view(s, ring).hdr(i)
 
+    def frames(self, s: int, ring: str) -> list[FrameHdr]:
+        v = self._view(s, ring)
+        return [v.hdr(i) for i in range(v.frame_nr)]
+
     def set_status(self, s: int, ring: str, i: int, status: int) -> None:
         self._view(s, ring).set_status(i, status)
 

@@ -154,6 +154,9 @@ class ModelBackend(Backend):
     def frame(self, s: int, ring: str, i: int) -> FrameHdr:
         return FrameHdr(*self._o(self.w.frame(self._mid(s), ring, i)))  # same fields
 
+    def frames(self, s: int, ring: str) -> list[FrameHdr]:
+        return [FrameHdr(*h) for h in self._o(self.w.frames(self._mid(s), ring))]
+
     def set_status(self, s: int, ring: str, i: int, status: int) -> None:
         self._o(self.w.write_frame(self._mid(s), ring, i, status=status))
 
