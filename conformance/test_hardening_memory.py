@@ -118,14 +118,35 @@ def _try_netns() -> int:
     return 0
 
 
-def _netns_fits() -> bool:
-    """Can one more network namespace be created under the current limit?"""
+def _netns_fits(limit: int) -> bool:
+    """Can one more network namespace be created with the limit at ``limit``? After a
+    yes, wait for the probe's own netns to go (it is freed asynchronously); a no created
+    nothing to wait for."""
+    _set_max_netns(limit)
     try:
         fork_call(_try_netns)
-        return True
     except AssertionError as e:
         assert "ENOSPC" in str(e) or "No space left" in str(e), e
         return False
+    time.sleep(1.0)
+    return True
+
+
+def _smallest_fitting_limit() -> int:
+    """The smallest limit that admits one more netns (= live + 1): doubling, then
+    bisecting, so that few probes succeed (each costs the 1 s wait) when few netns live."""
+    hi = 1
+    while not _netns_fits(hi):
+        hi *= 2
+        assert hi <= 1 << 16, "no netns limit up to 65536 admits one more netns"
+    lo = hi // 2 + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _netns_fits(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def _set_max_netns(n: int) -> None:
@@ -151,16 +172,7 @@ def test_l5_abandoned_held_message_does_not_keep_its_netns_alive():
     with open(MAX_NETNS) as f:
         orig = int(f.read())
     try:
-        lo, hi = 1, 1 << 12                # smallest limit that admits one more = live + 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            _set_max_netns(mid)
-            time.sleep(1.0)                # the probe's own netns is freed asynchronously
-            if _netns_fits():
-                hi = mid
-            else:
-                lo = mid + 1
-        _set_max_netns(lo + 1)
+        _set_max_netns(_smallest_fitting_limit() + 1)
         for run in range(3):
             deadline = time.monotonic() + 10
             while True:                    # netns teardown is asynchronous
