@@ -55,6 +55,38 @@ def pytest_collection_modifyitems(config, items):
             os.environ.get("NLMMAP_FIRST")))
 
 
+WAIT_PID = "NLMMAP_WAIT_PID"  # vm/kselftest.py: the kselftest running beside collection
+WAIT_LIMIT = "NLMMAP_WAIT_LIMIT"
+
+
+def _running(pid: str) -> bool:
+    """Alive and not a zombie (the shell that started it reaps it only when it waits)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def pytest_collection_finish(session):
+    """The gate starts the series' kselftest beside pytest's start-up (seconds of
+    single-threaded imports under TCG) and the suite waits here for it: no test of the
+    suite runs while the kselftest does. Past the limit the suite goes on; the guest
+    script then reports the kselftest as stuck."""
+    pid = os.environ.get(WAIT_PID)
+    if not pid:
+        return
+    import time
+    t0 = time.monotonic()
+    limit = float(os.environ.get(WAIT_LIMIT, "660"))
+    say = session.config.get_terminal_writer().line
+    while _running(pid) and time.monotonic() - t0 < limit:
+        time.sleep(0.2)
+        waited = time.monotonic() - t0
+        if waited // 30 != (waited - 0.2) // 30:
+            say(f"waiting for the kselftest (pid {pid}): {waited:.0f} s")
+
+
 def pytest_sessionfinish(session):
     """The rules the kernel and the model agreed on (kernel lockstep runs only) go to the
     run directory, where the gate reports them (conformance/coverage.py)."""

@@ -133,8 +133,8 @@ LIMIT = 660  # s: the selftest's own timeout (settings: 600) and a minute to spa
 
 def guest_command(command: str, install_dir: Path, run_dir: Path, first: bool = False,
                   limit: int = LIMIT) -> str:
-    """``command``, then the kselftest with its output in the run dir; the exit status is
-    still ``command``'s (the kselftest is judged from its output).
+    """The kselftest beside ``command``'s start-up, with its output in the run dir; the
+    exit status is still ``command``'s (the kselftest is judged from its output).
 
     The kselftest runs in the background and is abandoned after ``limit`` seconds: a test
     task stuck in the kernel cannot be killed by the runner's timeout, and waiting for it
@@ -146,25 +146,30 @@ def guest_command(command: str, install_dir: Path, run_dir: Path, first: bool = 
     run."""
     runner = shlex.quote(str(install_dir / "run_kselftest.sh"))
     out = shlex.quote(str(run_dir / OUTPUT))
-    run = "\n".join([
+    start = "\n".join([
         "echo 'NLMMAP-KSELFTEST: start'",
         # through a pipe: the runner reopens /dev/stdout, which for a file starts over
         f"{runner} -t {TEST} 2>&1 | cat > {out} 2>&1 &",
-        "ks=$! t=0 stuck=",
+        "ks=$! ks_t0=$(date +%s) stuck="])
+    finish = "\n".join([
         "while kill -0 $ks 2>/dev/null; do",
+        "  t=$(($(date +%s) - ks_t0))",
         f"  if [ $t -ge {int(limit)} ]; then stuck=1",
         f"    echo '{STUCK} after {int(limit)} s: abandoned (a task stuck in the kernel?)'",
         "    break; fi",
-        "  sleep 1; t=$((t + 1))",
+        "  sleep 1",
         '  [ $((t % 30)) -ne 0 ] || echo "NLMMAP-KSELFTEST: running, $t s"',
         "done",
         f"cat {out}",
         "echo 'NLMMAP-KSELFTEST: done'"])
     if first:
-        return (f"{run}\nif [ -n \"$stuck\" ] || grep -Eq '^(# )*not ok ' {out}; then\n"
-                "echo 'NLMMAP-FAILFAST: the kselftest failed: suite not run'\nexit 1\nfi\n"
-                f"{command}")
-    return f"{command}\nrc=$?\n{run}\nexit $rc"
+        return (f"{start}\n{finish}\nif [ -n \"$stuck\" ] || grep -Eq '^(# )*not ok ' {out}; "
+                "then\necho 'NLMMAP-FAILFAST: the kselftest failed: suite not run'\nexit 1\n"
+                f"fi\n{command}")
+    # beside the suite's start-up: the suite waits for it before its first test
+    # (conformance/conftest.py, pytest_collection_finish)
+    return (f"{start}\nNLMMAP_WAIT_PID=$ks NLMMAP_WAIT_LIMIT={int(limit)} {command}\nrc=$?\n"
+            f"{finish}\nexit $rc")
 
 
 _RESULT = re.compile(r"^(not ok|ok) (\d+) (.*?)(?:\s+# (\S+)\s*(.*))?$")

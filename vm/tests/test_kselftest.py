@@ -83,13 +83,6 @@ def test_collect_without_output(tmp_path):
     assert r.cases[0].outcome == "error" and "no kselftest output" in r.cases[0].message
 
 
-def test_guest_command_keeps_the_first_status(tmp_path):
-    cmd = kselftest.guest_command("pytest x", tmp_path / "ks", tmp_path)
-    lines = cmd.splitlines()
-    assert lines[0] == "pytest x" and lines[1] == "rc=$?" and lines[-1] == "exit $rc"
-    assert f"run_kselftest.sh -t {kselftest.TEST} 2>&1 | cat > " in cmd
-
-
 def _fake_runner(ks, script: str) -> None:
     ks.mkdir()
     runner = ks / "run_kselftest.sh"
@@ -132,6 +125,58 @@ def test_finished_kselftest_keeps_the_command_status(tmp_path):
     assert r.returncode == 7 and kselftest.STUCK not in r.stdout and took < 10
     assert "NLMMAP-KSELFTEST: done" in r.stdout
     assert [c.outcome for c in kselftest.collect(tmp_path).cases] == ["passed"]
+
+
+def test_kselftest_runs_beside_the_suite_start_up_and_keeps_the_suite_status(tmp_path):
+    """The kselftest starts first and the suite starts while it runs, told its pid
+    (conformance/conftest.py waits for it before the first test); the guest's status is
+    the suite's."""
+    _fake_runner(tmp_path / "ks", 'echo "TAP version 13"; echo "1..1"; sleep 2; '
+                 'echo "ok 1 a"\n')
+    suite = ('sh -c \'kill -0 "$NLMMAP_WAIT_PID" && echo "SUITE-SAW-KSELFTEST $NLMMAP_WAIT_LIMIT"'
+             '; exit 5\'')
+    r, took = _sh(kselftest.guest_command(suite, tmp_path / "ks", tmp_path, limit=20))
+    assert r.returncode == 5
+    assert "SUITE-SAW-KSELFTEST 20" in r.stdout
+    assert r.stdout.index("NLMMAP-KSELFTEST: start") < r.stdout.index("SUITE-SAW")
+    assert "NLMMAP-KSELFTEST: done" in r.stdout and kselftest.STUCK not in r.stdout
+    assert [c.outcome for c in kselftest.collect(tmp_path).cases] == ["passed"]
+
+
+def test_stuck_kselftest_beside_the_suite_is_abandoned_at_the_limit(tmp_path):
+    _fake_runner(tmp_path / "ks", 'echo "TAP version 13"; echo "1..1"; exec sleep 300\n')
+    r, took = _sh(kselftest.guest_command("true", tmp_path / "ks", tmp_path, limit=2))
+    assert r.returncode == 0 and took < 30
+    assert f"{kselftest.STUCK} after 2 s" in r.stdout
+
+
+def test_suite_waits_for_the_kselftest_before_its_first_test(monkeypatch):
+    """conformance/conftest.py: after collection, until the kselftest's pid is gone, or
+    the limit."""
+    import subprocess
+    import time
+    from types import SimpleNamespace
+
+    from conformance import conftest
+
+    session = SimpleNamespace(config=SimpleNamespace(
+        get_terminal_writer=lambda: SimpleNamespace(line=lambda s: None)))
+    p = subprocess.Popen(["sleep", "1.5"])  # not reaped while we wait: a zombie at the end
+    monkeypatch.setenv(conftest.WAIT_PID, str(p.pid))
+    t0 = time.monotonic()
+    conftest.pytest_collection_finish(session)
+    assert 1.4 < time.monotonic() - t0 < 10
+    p.wait()
+    q = subprocess.Popen(["sleep", "30"])
+    try:
+        monkeypatch.setenv(conftest.WAIT_PID, str(q.pid))
+        monkeypatch.setenv(conftest.WAIT_LIMIT, "1")
+        t0 = time.monotonic()
+        conftest.pytest_collection_finish(session)
+        assert 0.9 < time.monotonic() - t0 < 5
+    finally:
+        q.kill()
+        q.wait()
 
 
 def test_tree_of(tmp_path):
