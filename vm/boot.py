@@ -83,7 +83,10 @@ def check_tools() -> str:
 def vng_command(vng: str, bzimage: Path, *, accel: str, memory: str, cpus: int,
                 rwdirs: list[Path], exec_cmd: str | None, cwd: Path | None = None,
                 append: tuple[str, ...] = (), tcg_thread: str = TCG_THREAD) -> list[str]:
-    cmd = [vng, "--run", str(bzimage), "--memory", memory, "--cpus", str(cpus), "--verbose"]
+    # --force-9p: ROOTFLAGS are 9p's, and on Debian 12 (qemu's C virtiofsd, which vng
+    # cannot drive) vng spent ~3 s per mount retrying virtiofsd before falling back
+    cmd = [vng, "--run", str(bzimage), "--memory", memory, "--cpus", str(cpus), "--verbose",
+           "--force-9p"]
     if accel == "tcg":
         cmd.append("--disable-kvm")
         if cpus > 1:  # vng gives QEMU no -accel under --disable-kvm: TCG's defaults
