@@ -65,4 +65,4 @@ def test_catalogue_covers_every_section_without_gaps():
     assert sorted(by_section) == [f"R{i}" for i in range(1, 10)]
     for s, ns in by_section.items():
         assert sorted(ns) == list(range(1, len(ns) + 1)), s
-    assert [d for d in ENTRIES if d.startswith("D")] == [f"D{i}" for i in range(1, 26)]
+    assert [d for d in ENTRIES if d.startswith("D")] == [f"D{i}" for i in range(1, 27)]
