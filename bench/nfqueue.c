@@ -7,7 +7,11 @@
  *   ring     - packets read in place from an RX ring, verdicts written to a
  *              TX ring frame and sent with sendto(NULL).
  * Rows: "nfqueue batch 1" (one NFQNL_MSG_VERDICT per packet) and
- * "nfqueue batch 10" (one NFQNL_MSG_VERDICT_BATCH per 10 packets).
+ * "nfqueue batch 10" (one NFQNL_MSG_VERDICT_BATCH per 10 packets): the consumer
+ * keeps up with the sender, so it wakes for about every packet.
+ * "nfqueue backlog 10": batch-10 verdicts for a queue that filled while the
+ * consumer was away (the sender stopped meanwhile): how fast each path drains
+ * queued packets, the case where frames accumulate in the ring.
  * Each variant consumes for SECONDS per repetition, REPS times interleaved;
  * figures are accepted packets/s and Mbit/s of UDP payload. Then one counted
  * pass per variant (COUNT_N packets) gives syscalls, allocations and copies
@@ -35,6 +39,7 @@
 #define RX_FRAMES 2048		/* more than the queue's 1024 packets: never overruns */
 #define TX_FRAMES 64
 #define MAXREPS 64
+#define BACKLOG 500		/* queued packets a backlog repetition drains */
 
 static unsigned char rbuf[65536];
 
@@ -295,6 +300,53 @@ static long consume(struct consumer *c, double stop_ns, long max)
 	return c->packets - start;
 }
 
+/* Packets queue 0 holds awaiting a verdict (queue_total, the third field). */
+static long queued(void)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
+	long q = -1, total = -1;
+
+	if (!f)
+		die("/proc/net/netfilter/nfnetlink_queue");
+	while (fscanf(f, "%ld %*d %ld%*[^\n]", &q, &total) == 2 && q != 0)
+		total = -1;
+	fclose(f);
+	if (total < 0)
+		fail("queue 0 not in /proc/net/netfilter/nfnetlink_queue");
+	return total;
+}
+
+/* Let @target packets queue up while nothing is read (the sender alone), then
+ * stop the sender; returns how many are queued.
+ */
+static long fill(pid_t sender, long target)
+{
+	double give_up = now_ns() + 30e9;
+	long n;
+
+	while (queued() < target)
+		if (now_ns() > give_up)
+			fail("fewer than %ld packets queued after 30 s", target);
+		else
+			usleep(2000);
+	kill(sender, SIGSTOP);
+	usleep(50000);			/* packets in flight land in the queue */
+	n = queued();
+	return n;
+}
+
+/* Time draining @n queued packets; returns packets/s. */
+static double drain(struct consumer *c, long n)
+{
+	double t0 = now_ns(), t1;
+	long got = consume(c, t0 + 60e9, n);
+
+	t1 = now_ns();
+	if (got < n)
+		fail("drained %ld of %ld queued packets in 60 s", got, n);
+	return got / ((t1 - t0) / 1e9);
+}
+
 static void consumer_open(struct consumer *c, int ring, int batch)
 {
 	memset(c, 0, sizeof(*c));
@@ -372,6 +424,46 @@ int main(int argc, char **argv)
 			trace_stop(row, modes[m], count_n, extra);
 			consumer_close(&c);
 		}
+	}
+	snprintf(row, sizeof(row), "nfqueue backlog 10");
+	fprintf(stderr, "bench: %s, %d reps of %d queued packets\n", row, reps, BACKLOG);
+	for (int r = 0; r < reps; r++) {
+		for (int m = 0; m < nmodes; m++) {
+			consumer_open(&c, m, 10);
+			consume(&c, now_ns() + 0.2e9, 1L << 40);	/* warm up */
+			pps[m][r] = drain(&c, fill(sender, BACKLOG));
+			kill(sender, SIGCONT);
+			mbit[m][r] = pps[m][r] * PAYLOAD * 8 / 1e6;
+			consumer_close(&c);
+		}
+	}
+	for (int m = 0; m < nmodes; m++) {
+		emit_samples(row, modes[m], "pkt/s", pps[m], reps);
+		emit_samples(row, modes[m], "Mbit/s", mbit[m], reps);
+	}
+	for (int m = 0; m < nmodes; m++) {	/* counted: queueing and draining */
+		long n;
+
+		consumer_open(&c, m, 10);
+		consume(&c, now_ns() + 0.2e9, 1L << 40);
+		c.packets = c.verdicts = 0;
+		c.recv_bytes = 0;
+		kill(sender, SIGSTOP);	/* as above: arm the tracing with the sender stopped */
+		usleep(200000);
+		consume(&c, now_ns() + 0.1e9, 1L << 40);	/* what was queued meanwhile */
+		c.packets = c.verdicts = 0;
+		c.recv_bytes = 0;
+		trace_start();
+		kill(sender, SIGCONT);
+		n = fill(sender, BACKLOG);
+		consume(&c, now_ns() + 60e9, n);
+		snprintf(extra, sizeof(extra),
+			 "\"verdict_msgs\":%.3f,\"recv_bytes\":%.1f,\"verdict_errors\":%ld,\"socket_errors\":%ld",
+			 (double)c.verdicts / c.packets, c.recv_bytes / c.packets,
+			 verdict_errors, socket_errors);
+		trace_stop(row, modes[m], c.packets, extra);
+		kill(sender, SIGCONT);
+		consumer_close(&c);
 	}
 	kill(sender, SIGKILL);
 	waitpid(sender, NULL, 0);
