@@ -192,7 +192,7 @@ struct consumer {
 	unsigned int rx_head, tx_head;
 	long packets, verdicts;
 	double recv_bytes;
-	unsigned int pending_id;
+	unsigned int last_id;
 	int pending;
 };
 
@@ -239,6 +239,7 @@ static void got_packet(struct consumer *c, const struct nlmsghdr *h)
 	id = packet_id(h);
 
 	c->packets++;
+	c->last_id = id;
 	if (++c->pending >= c->batch) {
 		verdict(c, id);
 		c->pending = 0;
@@ -316,19 +317,33 @@ static long queued(void)
 	return total;
 }
 
+/* Give the packets read so far their verdict, so that what the queue holds is
+ * exactly what has not been read.
+ */
+static void settle(struct consumer *c)
+{
+	if (c->pending)
+		verdict(c, c->last_id);
+	c->pending = 0;
+}
+
 /* Let @target packets queue up while nothing is read (the sender alone), then
  * stop the sender; returns how many are queued.
  */
 static long fill(pid_t sender, long target)
 {
-	double give_up = now_ns() + 30e9;
+	double start = now_ns(), said = start;
 	long n;
 
-	while (queued() < target)
-		if (now_ns() > give_up)
-			fail("fewer than %ld packets queued after 30 s", target);
-		else
-			usleep(2000);
+	while ((n = queued()) < target) {
+		if (now_ns() - start > 30e9)
+			fail("%ld packets queued after 30 s, not %ld", n, target);
+		if (now_ns() - said > 5e9) {
+			fprintf(stderr, "bench: %ld packets queued so far\n", n);
+			said = now_ns();
+		}
+		usleep(2000);
+	}
 	kill(sender, SIGSTOP);
 	usleep(50000);			/* packets in flight land in the queue */
 	n = queued();
@@ -431,6 +446,7 @@ int main(int argc, char **argv)
 		for (int m = 0; m < nmodes; m++) {
 			consumer_open(&c, m, 10);
 			consume(&c, now_ns() + 0.2e9, 1L << 40);	/* warm up */
+			settle(&c);
 			pps[m][r] = drain(&c, fill(sender, BACKLOG));
 			kill(sender, SIGCONT);
 			mbit[m][r] = pps[m][r] * PAYLOAD * 8 / 1e6;
@@ -446,11 +462,11 @@ int main(int argc, char **argv)
 
 		consumer_open(&c, m, 10);
 		consume(&c, now_ns() + 0.2e9, 1L << 40);
-		c.packets = c.verdicts = 0;
-		c.recv_bytes = 0;
+		settle(&c);
 		kill(sender, SIGSTOP);	/* as above: arm the tracing with the sender stopped */
 		usleep(200000);
-		consume(&c, now_ns() + 0.1e9, 1L << 40);	/* what was queued meanwhile */
+		consume(&c, now_ns() + 60e9, queued());	/* what was queued meanwhile */
+		settle(&c);
 		c.packets = c.verdicts = 0;
 		c.recv_bytes = 0;
 		trace_start();
