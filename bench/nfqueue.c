@@ -362,6 +362,18 @@ static double drain(struct consumer *c, long n)
 	return got / ((t1 - t0) / 1e9);
 }
 
+/* End a counted pass: the counts per packet consumed, with the consumer's own. */
+static void counted_stop(const struct consumer *c, const char *row, const char *mode)
+{
+	char extra[160];
+
+	snprintf(extra, sizeof(extra),
+		 "\"verdict_msgs\":%.3f,\"recv_bytes\":%.1f,\"verdict_errors\":%ld,\"socket_errors\":%ld",
+		 (double)c->verdicts / c->packets, c->recv_bytes / c->packets,
+		 verdict_errors, socket_errors);
+	trace_stop(row, mode, c->packets, extra);
+}
+
 static void consumer_open(struct consumer *c, int ring, int batch)
 {
 	memset(c, 0, sizeof(*c));
@@ -385,7 +397,7 @@ int main(int argc, char **argv)
 	static const char *const modes[] = { "recvmsg", "ring" };
 	static const int batches[] = { 1, 10 };
 	double pps[2][MAXREPS], mbit[2][MAXREPS];
-	char row[32], extra[160];
+	char row[32];
 	struct consumer c;
 	int nmodes = variants(2);
 	pid_t sender;
@@ -432,11 +444,7 @@ int main(int argc, char **argv)
 			trace_start();
 			kill(sender, SIGCONT);
 			consume(&c, now_ns() + 60e9, count_n);
-			snprintf(extra, sizeof(extra),
-				 "\"verdict_msgs\":%.3f,\"recv_bytes\":%.1f,\"verdict_errors\":%ld,\"socket_errors\":%ld",
-				 (double)c.verdicts / c.packets, c.recv_bytes / c.packets,
-				 verdict_errors, socket_errors);
-			trace_stop(row, modes[m], count_n, extra);
+			counted_stop(&c, row, modes[m]);
 			consumer_close(&c);
 		}
 	}
@@ -473,11 +481,7 @@ int main(int argc, char **argv)
 		kill(sender, SIGCONT);
 		n = fill(sender, BACKLOG);
 		consume(&c, now_ns() + 60e9, n);
-		snprintf(extra, sizeof(extra),
-			 "\"verdict_msgs\":%.3f,\"recv_bytes\":%.1f,\"verdict_errors\":%ld,\"socket_errors\":%ld",
-			 (double)c.verdicts / c.packets, c.recv_bytes / c.packets,
-			 verdict_errors, socket_errors);
-		trace_stop(row, modes[m], c.packets, extra);
+		counted_stop(&c, row, modes[m]);
 		kill(sender, SIGCONT);
 		consumer_close(&c);
 	}
