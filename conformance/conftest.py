@@ -80,11 +80,12 @@ def pytest_collection_finish(session):
     t0 = time.monotonic()
     limit = float(os.environ.get(WAIT_LIMIT, "660"))
     say = session.config.get_terminal_writer().line
+    say_at = t0 + 30
     while _running(pid) and time.monotonic() - t0 < limit:
         time.sleep(0.2)
-        waited = time.monotonic() - t0
-        if waited // 30 != (waited - 0.2) // 30:
-            say(f"waiting for the kselftest (pid {pid}): {waited:.0f} s")
+        if time.monotonic() >= say_at:
+            say(f"waiting for the kselftest (pid {pid}): {time.monotonic() - t0:.0f} s")
+            say_at += 30
 
 
 def pytest_sessionfinish(session):
