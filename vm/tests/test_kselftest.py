@@ -133,7 +133,9 @@ def test_kselftest_runs_beside_the_suite_start_up_and_keeps_the_suite_status(tmp
     the suite's."""
     _fake_runner(tmp_path / "ks", 'echo "TAP version 13"; echo "1..1"; sleep 2; '
                  'echo "ok 1 a"\n')
-    suite = ('sh -c \'kill -0 "$NLMMAP_WAIT_PID" && echo "SUITE-SAW-KSELFTEST $NLMMAP_WAIT_LIMIT"'
+    from conformance.conftest import WAIT_LIMIT, WAIT_PID  # the names the suite reads
+
+    suite = (f'sh -c \'kill -0 "${WAIT_PID}" && echo "SUITE-SAW-KSELFTEST ${WAIT_LIMIT}"'
              '; exit 5\'')
     r, took = _sh(kselftest.guest_command(suite, tmp_path / "ks", tmp_path, limit=20))
     assert r.returncode == 5
