@@ -176,7 +176,7 @@ def cmd_bench(args) -> int:
     series, counts = benchreport.collect(outputs)
     cond = conditions(args, kernels, accels)
     (run_dir / "bench.json").write_text(benchreport.to_json(series, counts, cond))
-    md = benchreport.markdown(series, counts, cond)
+    md = benchreport.markdown(series, counts, cond, {k: str(p) for k, p in kernels})
     (run_dir / "bench.md").write_text(md)
     benchreport.chart(series, run_dir / "bench.png")
     print(md, end="")

@@ -117,6 +117,43 @@ def across(first: Series, other: Series) -> float:
     return a / b if first.unit in LOWER_IS_BETTER else b / a
 
 
+def by_image(series: list[Series], images: dict[str, str]) -> list[str]:
+    """Markdown lines comparing kernel images each booted more than once (``images``:
+    label -> image path). Between two boots of one image the noise is often larger than
+    the effect sought (``CONFIG_NETLINK_MMAP=y`` against ``=n``), so boots are alternated
+    and compared as groups: each group's median of its per-boot medians, its speed
+    against the first group, and the first group's own spread between boots (its boot
+    medians as speeds against its median): a speed inside that spread is noise."""
+    groups: dict[str, list[str]] = {}
+    for label in dict.fromkeys(s.kernel for s in series):
+        groups.setdefault(images.get(label, label), []).append(label)
+    if len(groups) < 2 or min(len(g) for g in groups.values()) < 2:
+        return []
+    names = [" ".join(g) for g in groups.values()]
+    index = {(s.kernel, s.row, s.variant, s.unit): s for s in series}
+    out = ["", "Boots of the same image grouped (alternated boots: " + "; ".join(names)
+           + "). Median of the per-boot medians; speed against the first group (> 1 is "
+           "faster); the first group's spread between its own boots:", "",
+           "| row | variant | unit | " + " | ".join(f"group {i + 1}" for i in range(len(groups)))
+           + " | " + " | ".join(f"group {i + 1} vs 1" for i in range(1, len(groups)))
+           + " | group 1 boot spread |",
+           "|---|---|---|" + "---:|" * (2 * len(groups))]
+    for row, variant, unit in dict.fromkeys((s.row, s.variant, s.unit) for s in series):
+        medians = [[index[k, row, variant, unit].spread[1] for k in g
+                    if (k, row, variant, unit) in index] for g in groups.values()]
+        if not all(medians):
+            continue
+        value = [statistics.median(m) for m in medians]
+
+        def speed(ref: float, v: float) -> float:
+            return ref / v if unit in LOWER_IS_BETTER else v / ref
+        own = sorted(speed(value[0], m) for m in medians[0])
+        out.append(f"| {row} | {variant} | {unit} | " + " | ".join(_fmt(v) for v in value)
+                   + " | " + " | ".join(f"{speed(value[0], v):.3f}x" for v in value[1:])
+                   + f" | {own[0]:.3f}–{own[-1]:.3f} |")
+    return out
+
+
 def _fmt(v: float) -> str:
     return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
 
@@ -154,7 +191,8 @@ def _count(c: Counts, key: str) -> str:
     return _fmt(sum(parts))
 
 
-def markdown(series: list[Series], counts: list[Counts], conditions: dict) -> str:
+def markdown(series: list[Series], counts: list[Counts], conditions: dict,
+             images: dict[str, str] | None = None) -> str:
     kernels = list(dict.fromkeys(s.kernel for s in series))
     index = {(s.kernel, s.row, s.variant, s.unit): s for s in series}
     out = ["# Benchmark", ""]
@@ -191,6 +229,7 @@ def markdown(series: list[Series], counts: list[Counts], conditions: dict) -> st
                 s = index.get((k, row, variant, unit))
                 cells.append(f"{across(first, s):.3f}x" if first and s else "")
             out.append(f"| {row} | {variant} | {unit} | " + " | ".join(cells) + " |")
+    out += by_image(series, images or {})
     if counts:
         out += ["", "Per message (packet, request, dumped object), from tracefs in a counted "
                 "pass (not timed); machine-independent:", "",

@@ -162,3 +162,28 @@ def test_missing_matplotlib_is_said_before_any_boot(capsys, tmp_path, monkeypatc
     rc = cli.main(["bench", "--kernel", f"k={bz}"])
     err = capsys.readouterr().err
     assert rc == 2 and "matplotlib is missing" in err and "tox -e bench" in err
+
+
+def test_boots_of_one_image_are_grouped_against_the_first_group(real_run):
+    """Two labels per image, alternated (y n y n): each group is the median of its boots'
+    medians; the second group's speed is against the first's; the first group's spread
+    between its own boots is given beside it."""
+    series, counts = benchreport.collect(real_run)
+    a, b = list(dict.fromkeys(s.kernel for s in series))
+    scale = {a: 1.1, b: 1.25}  # a second boot of each image, slower than the first
+    twice = series + [benchreport.Series(s.kernel + "-2", s.row, s.variant, s.unit,
+                                         [v * (scale[s.kernel] if s.unit == "ns/msg"
+                                               else 1 / scale[s.kernel]) for v in s.samples])
+                      for s in series]
+    images = {a: "A", b: "B", a + "-2": "A", b + "-2": "B"}
+    md = benchreport.markdown(twice, counts, {}, images)
+    assert f"alternated boots: {a} {a}-2; {b} {b}-2" in md
+    s0 = next(s for s in series if s.kernel == a and s.unit == "ns/msg")
+    s1 = next(s for s in series if s.kernel == b and (s.row, s.variant) == (s0.row, s0.variant))
+    ma, mb = statistics.median(s0.samples), statistics.median(s1.samples)
+    ga, gb = (ma + ma * 1.1) / 2, (mb + mb * 1.25) / 2  # median of two boots: their mean
+    own = sorted([ga / ma, ga / (ma * 1.1)])
+    assert (f"| {s0.row} | {s0.variant} | ns/msg | {benchreport._fmt(ga)} | "
+            f"{benchreport._fmt(gb)} | {ga / gb:.3f}x | {own[0]:.3f}–{own[1]:.3f} |") in md
+    # each image booted once: no grouped table
+    assert "alternated boots" not in benchreport.markdown(series, counts, {}, {a: "A", b: "B"})
