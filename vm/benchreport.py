@@ -111,10 +111,14 @@ def collect(outputs: dict[str, list[Path]]) -> tuple[list[Series], list[Counts]]
     return series, counts
 
 
+def _faster(unit: str, ref: float, v: float) -> float:
+    """How much faster ``v`` is than ``ref`` (> 1: faster), whatever the unit's direction."""
+    return ref / v if unit in LOWER_IS_BETTER else v / ref
+
+
 def across(first: Series, other: Series) -> float:
     """``other``'s median speed against ``first``'s (same row and variant, another run)."""
-    a, b = first.spread[1], other.spread[1]
-    return a / b if first.unit in LOWER_IS_BETTER else b / a
+    return _faster(first.unit, first.spread[1], other.spread[1])
 
 
 def by_image(series: list[Series], images: dict[str, str]) -> list[str]:
@@ -144,12 +148,9 @@ def by_image(series: list[Series], images: dict[str, str]) -> list[str]:
         if not all(medians):
             continue
         value = [statistics.median(m) for m in medians]
-
-        def speed(ref: float, v: float) -> float:
-            return ref / v if unit in LOWER_IS_BETTER else v / ref
-        own = sorted(speed(value[0], m) for m in medians[0])
+        own = sorted(_faster(unit, value[0], m) for m in medians[0])
         out.append(f"| {row} | {variant} | {unit} | " + " | ".join(_fmt(v) for v in value)
-                   + " | " + " | ".join(f"{speed(value[0], v):.3f}x" for v in value[1:])
+                   + " | " + " | ".join(f"{_faster(unit, value[0], v):.3f}x" for v in value[1:])
                    + f" | {own[0]:.3f}–{own[-1]:.3f} |")
     return out
 
