@@ -46,12 +46,6 @@ ROOTFLAGS = "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cac
 # the default (a boot-time int3 is an infrastructure failure, retried once) and
 # --tcg-thread single is there to tell the two apart.
 TCG_THREAD = "multi"
-# The CPU TCG emulates. vng asks for "max" (every feature TCG has: AVX2, XSAVE and the
-# rest), which the guest's libc and kernel then use and TCG emulates through helpers. A
-# plain qemu64 with SMEP and SMAP kept (the kernel must still fault on touching user
-# memory outside its accessors) ran the differential ~12% faster in alternated boots
-# (patches/TESTING.md). NLMMAP_TCG_CPU overrides it; empty keeps vng's "max".
-TCG_CPU = os.environ.get("NLMMAP_TCG_CPU", "qemu64,+smep,+smap")
 # no_timer_check: while booting, check_timer() lets the timer tick for ~20 ms of TSC time
 # and panics ("IO-APIC + timer doesn't work!") if fewer ticks arrived; a TCG vCPU on a
 # busy host misses that window (1 boot in 8 under load, `vm soak`).  QEMU's IO-APIC
@@ -95,12 +89,8 @@ def vng_command(vng: str, bzimage: Path, *, accel: str, memory: str, cpus: int,
            "--force-9p"]
     if accel == "tcg":
         cmd.append("--disable-kvm")
-        # vng gives QEMU no -accel under --disable-kvm (TCG's defaults); QEMU takes the
-        # last -cpu, so this one replaces vng's
-        opts = [f"-accel tcg,thread={tcg_thread}"] if cpus > 1 else []
-        opts += [f"-cpu {TCG_CPU}"] if TCG_CPU else []
-        if opts:
-            cmd.append("--qemu-opts=" + " ".join(opts))  # "=": it starts with -
+        if cpus > 1:  # vng gives QEMU no -accel under --disable-kvm: TCG's defaults
+            cmd.append(f"--qemu-opts=-accel tcg,thread={tcg_thread}")  # "=": it starts with -
     for d in rwdirs:
         cmd += ["--rwdir", str(d)]
     if cwd is not None:

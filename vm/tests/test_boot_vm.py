@@ -25,19 +25,14 @@ def kernel(tmp_path_factory):
 
 
 def test_command_status_output_and_shared_dir(kernel):
-    """Also: the guest CPU keeps SMEP and SMAP (boot.TCG_CPU replaces vng's "max" under
-    TCG), so a kernel that touches user memory outside its accessors still faults."""
     res = boot.run(kernel, 'echo "hello-$((6 * 7))"; echo result > "$NLMMAP_RUN_DIR/out.txt";'
-                   ' echo "cpu-flags: $(grep -m1 ^flags /proc/cpuinfo)"; exit 7',
-                   cache=paths.cache_root(), echo=False, silence=120, total=600)
+                   " exit 7", cache=paths.cache_root(), echo=False, silence=120, total=600)
     assert judge.judge_boot(res) is None, judge.judge_boot(res).render()
     assert res.status == 7
     assert "hello-42" in res.console_text
     assert (res.run_dir / "out.txt").read_text() == "result\n"
     assert (res.run_dir / "dmesg.txt").exists()
     assert res.accel in ("kvm", "tcg")
-    flags = next(ln for ln in res.console_text.splitlines() if ln.startswith("cpu-flags:"))
-    assert {"smep", "smap", "nx"} <= set(flags.split()), flags
 
 
 def test_crashing_guest_is_reported_with_excerpt(kernel, capsys):
