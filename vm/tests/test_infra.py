@@ -12,7 +12,7 @@ import pytest
 
 from conformance import coverage as rule_coverage
 from vm import boot as vmboot
-from vm import cli, judge, results, soak, trial
+from vm import cli, judge, paths, results, soak, trial
 
 from . import excerpts as ex
 
@@ -133,7 +133,7 @@ def test_infrastructure_junit_is_an_error_and_ktap_says_error():
 def gate_env(tmp_path, monkeypatch):
     """cmd_gate with boot.run replaced by a queue of real consoles (no guest)."""
     monkeypatch.setenv("NLMMAP_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(cli, "prewarm_bytecode", lambda kexpr: None)
+    monkeypatch.setattr(cli, "prewarm_collection", lambda kexpr, run_dir: None)
     bz = tmp_path / "bzImage"
     bz.write_bytes(b"")
     consoles: list[tuple[str, bool]] = []  # (console, writes a passing JUnit)
@@ -265,3 +265,20 @@ def test_rejudge_reads_the_boots_of_an_old_soak_run(tmp_path):
     assert r.exit == 3 and r.run_dir == str(guest) and r.retried == []
     assert r.cause.startswith("gate: ERROR: infrastructure failure, not a verdict on the "
                               "kernel: kernel splat while booting, outside netlink code (panic)")
+
+
+# ---- the host-side collection before the boot ---------------------------------------------
+
+def test_prewarm_leaves_hypothesis_constants_where_the_guest_reads_them(tmp_path):
+    """The guest's collection finds hypothesis' constants of our modules cached in the run's
+    hypothesis directory (conformance/rundir.py), keyed by the source's SHA-1 as hypothesis
+    keys them (hypothesis.internal.constants_ast): otherwise it parses every module under
+    TCG, ~5 s of the gate's start-up. A hypothesis that moves its cache fails this test."""
+    import hashlib
+
+    cli.prewarm_collection("test_differential_kernel_vs_model", tmp_path)
+    home = tmp_path / "hypothesis"
+    cached = {p.name for p in (home / "constants").iterdir()} if home.exists() else set()
+    for module in ("conformance/differential.py", "model/world.py"):
+        key = hashlib.sha1((paths.REPO / module).read_bytes()).hexdigest()[:16]
+        assert key in cached, f"no cached constants of {module} in {home}: {sorted(cached)}"
