@@ -121,20 +121,21 @@ def across(first: Series, other: Series) -> float:
     return _faster(first.unit, first.spread[1], other.spread[1])
 
 
-def by_image(series: list[Series], images: dict[str, str]) -> list[str]:
+def by_image(series: list[Series], images: dict[str, str],
+             index: dict[tuple[str, str, str, str], Series]) -> list[str]:
     """Markdown lines comparing kernel images each booted more than once (``images``:
     label -> image path). Between two boots of one image the noise is often larger than
     the effect sought (``CONFIG_NETLINK_MMAP=y`` against ``=n``), so boots are alternated
     and compared as groups: each group's median of its per-boot medians, its speed
     against the first group, and the first group's own spread between boots (its boot
-    medians as speeds against its median): a speed inside that spread is noise."""
+    medians as speeds against its median): a speed inside that spread is noise.
+    ``index``: the series by (kernel, row, variant, unit), as :func:`markdown` keys them."""
     groups: dict[str, list[str]] = {}
     for label in dict.fromkeys(s.kernel for s in series):
         groups.setdefault(images.get(label, label), []).append(label)
     if len(groups) < 2 or min(len(g) for g in groups.values()) < 2:
         return []
     names = [" ".join(g) for g in groups.values()]
-    index = {(s.kernel, s.row, s.variant, s.unit): s for s in series}
     out = ["", "Boots of the same image grouped (alternated boots: " + "; ".join(names)
            + "). Median of the per-boot medians; speed against the first group (> 1 is "
            "faster); the first group's spread between its own boots:", "",
@@ -230,7 +231,7 @@ def markdown(series: list[Series], counts: list[Counts], conditions: dict,
                 s = index.get((k, row, variant, unit))
                 cells.append(f"{across(first, s):.3f}x" if first and s else "")
             out.append(f"| {row} | {variant} | {unit} | " + " | ".join(cells) + " |")
-    out += by_image(series, images or {})
+    out += by_image(series, images or {}, index)
     if counts:
         out += ["", "Per message (packet, request, dumped object), from tracefs in a counted "
                 "pass (not timed); machine-independent:", "",
