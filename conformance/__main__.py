@@ -1,5 +1,6 @@
 """python -m conformance replay FILE [--backend model|kernel|mutant:NAME]
    python -m conformance corpus add REPRO [--name NAME]
+   python -m conformance plan OUT --steps N --seed S
    python -m conformance smoke"""
 
 from __future__ import annotations
@@ -25,8 +26,22 @@ def main(argv: list[str] | None = None) -> int:
     ca.add_argument("repro")
     ca.add_argument("--name", default=None,
                     help="file name in the corpus (default: the reproducer's)")
+    pp = sub.add_parser("plan", help="draw the differential run's sequences on the model "
+                                     "into a plan file (the kernel test runs it when "
+                                     "NLMMAP_DIFF_PLAN names it)")
+    pp.add_argument("out")
+    pp.add_argument("--steps", type=int, required=True)
+    pp.add_argument("--per", type=int, default=40, help="steps per sequence")
+    pp.add_argument("--seed", type=int, required=True)
     sub.add_parser("smoke", help="smoke test of the running kernel")
     a = ap.parse_args(argv)
+    if a.cmd == "plan":
+        from .differential import plan, save_plan
+        p = plan(a.steps, a.per, a.seed)
+        save_plan(a.out, p.plan, a.seed)
+        print(f"plan: {p.steps} steps in {p.examples} sequences, "
+              f"{sum(len(e.calls) for e in p.plan)} calls, {p.seconds:.1f} s, seed {a.seed}")
+        return 0
     if a.cmd == "replay":
         from .replay import replay
         return replay(a.file, a.backend, verbose=not a.quiet)

@@ -1,17 +1,30 @@
-"""Differential testing: random operation sequences applied to the kernel and the model
-in lockstep (``kernel`` backend = :class:`~conformance.backends.lockstep.Lockstep`), every
-result, errno, frame header, frame payload, poll mask, received message and tracepoint
-decision compared after each step.
+"""Differential testing: random operation sequences applied to the kernel and the model,
+every result, errno, frame header, frame payload, poll mask, received message and
+tracepoint decision compared after each step.
+
+Two ways to run the same machine:
+- in lockstep (``kernel`` backend = :class:`~conformance.backends.lockstep.Lockstep`):
+  hypothesis draws each step, both backends run it. A failure is shrunk by hypothesis.
+- from a plan (:func:`plan`, :func:`execute`): the sequences are drawn on the model alone,
+  each backend call kept with the model's result, decisions and rules; the kernel then
+  runs the calls and each is compared as in lockstep. The machine's choices depend on
+  what it reads back (frame statuses, portids), and up to the first disagreement the
+  kernel's answers are the model's, so a plan finds the same first divergence lockstep
+  would. The gate draws the plan on the host before the boot: drawing and the model cost
+  the guest, whose Python runs ~7x slower under TCG, about half of its time per step.
+  A failure is not shrunk: its reproducer is the sequence up to the step that differed.
 
 Environment:
   NLMMAP_DIFF_STEPS      total steps wanted per run (default 10000 on the kernel, 600 for
                          the host-side model run)
   NLMMAP_DIFF_STEPS_PER  steps per hypothesis example (default 40)
   NLMMAP_DIFF_WORKERS    processes sharing the kernel run's steps (default: one per CPU)
+  NLMMAP_DIFF_PLAN       a plan file (:func:`save_plan`) the kernel test executes instead
+                         of drawing its own
 
-A failure prints hypothesis' shrunk sequence and writes the backend calls of the shrunk
-run as an operation script (``script.py``; ``python -m conformance replay FILE
-[--backend model|kernel]``, ``python -m conformance corpus add FILE``).
+A failure writes the backend calls up to it as an operation script (``script.py``;
+``python -m conformance replay FILE [--backend model|kernel]``, ``python -m conformance
+corpus add FILE``).
 """
 
 from __future__ import annotations
@@ -20,11 +33,13 @@ import ast
 import gc
 import glob
 import os
+import pickle
 import random
 import time
 import traceback
 from collections import Counter
 from multiprocessing import connection, get_context
+from typing import NamedTuple
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -43,7 +58,7 @@ from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type comp
 from .helpers import SMALL  # RX rings where dump chunks fit (payload >= NLMSG_GOODSIZE)
 from .replay import save
 from .rundir import results_dir
-from .script import SUFFIX, Recorder
+from .script import SUFFIX, Mismatch, Recorder, Step
 from .uapi import (
     NETLINK_ROUTE,
     NL_MMAP_HDRLEN,
@@ -61,6 +76,7 @@ SIZES = [0, 24, 100, 1000, 2000, 2008, 2012, 3000, 4052, 4056, 5000]
 SHARING = st.sampled_from(["dup", "fork", "mmap", "thread"])
 
 
+PLAN_ENV = "NLMMAP_DIFF_PLAN"
 PROGRESS_EVERY = 20.0  # seconds between progress lines (the gate kills a silent guest)
 # A worker's examples between full garbage collections. Automatic collection traversed
 # hypothesis' growing heap over and over: once per 25 examples (1000 steps) instead took
@@ -81,6 +97,14 @@ class Progress:
         self.started = self.last_report = time.monotonic()
         self.report = report  # callable(str) or None
         self.gc_every = gc_every
+        self.plan: list[Example] = []  # drawn for a plan: each sequence's calls
+
+    def count(self, steps: int, calls: list[Step]) -> None:
+        """One sequence of ``steps`` machine steps done, its backend ``calls`` recorded."""
+        self.steps += steps
+        self.examples += 1
+        self.ops.update(c.op for c in calls)
+        self.tick()
 
     @property
     def seconds(self) -> float:
@@ -94,6 +118,14 @@ class Progress:
             self.last_report = now
             self.report(f"differential: {self.steps} steps, {self.examples} sequences, "
                         f"{now - self.started:.0f} s")
+
+
+class Example(NamedTuple):
+    """One sequence of a plan: its machine steps and its backend calls, each with the
+    model's result, tracepoint decisions and rules (script.Step)."""
+
+    steps: int
+    calls: list[Step]
 
 
 class Stopped(BaseException):
@@ -116,14 +148,15 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
     progress: Progress  # set by run()
     repro_suffix = ""  # a worker's reproducer name (run_parallel keeps the first failure)
     stop = None  # run_parallel: an Event set when another worker has failed
+    planning = False  # keep each sequence's calls in progress.plan (a model run)
     held = Bundle("held")  # test-driver messages allocated and not yet sent or freed
 
     def __init__(self) -> None:
         if self.stop is not None and self.stop.is_set():
             raise Stopped
         super().__init__()
-        self.progress.examples += 1
-        self.b = Recorder(make_backend(self.backend_name))
+        self.b = Recorder(make_backend(self.backend_name), observe=self.planning)
+        self.steps = 0
 
     @initialize()
     def sockets_with_rings(self):
@@ -157,7 +190,7 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
         try:
             return fn(*a)
         except AssertionError as e:
-            path = save(self.b, str(e), self.backend_name,
+            path = save(self.b.steps, str(e), self.backend_name,
                         os.path.join(results_dir(), f"nlmmap-repro-{self.backend_name}{SUFFIX}"
                                      + self.repro_suffix))
             raise AssertionError(f"{e}\nreplayable sequence written to {path}") from None
@@ -316,7 +349,7 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
     # observables after every step --------------------------------------------------------------
     @invariant()
     def frames_agree(self):
-        self.progress.steps += 1
+        self.steps += 1
         for sid, req in self.rx.items():
             for i, h in enumerate(self._read(self.b.frames, sid, "rx")):
                 self._check(_status_ok(h.status), (sid, i, h))
@@ -327,9 +360,10 @@ class NetlinkMmapMachine(RuleBasedStateMachine):
             self._read(self.b.frames, sid, "tx")
 
     def teardown(self):
-        self.progress.ops.update(step.op for step in self.b.steps)
         self.b.close_all()
-        self.progress.tick()
+        if self.planning:
+            self.progress.plan.append(Example(self.steps, self.b.steps))
+        self.progress.count(self.steps, self.b.steps)
 
 
 def run(backend_name: str, total_steps: int, steps_per: int,
@@ -374,58 +408,74 @@ def workers() -> int:
 
 
 def run_parallel(backend_name: str, total_steps: int, steps_per: int, progress=None,
-                 n: int | None = None, shrink: bool = True) -> Progress:
+                 n: int | None = None, shrink: bool = True, planning: bool = False) -> Progress:
     """:func:`run` split over ``n`` forked processes (default :func:`workers`), each with
     its share of the steps, its own hypothesis seed (drawn from this process' hypothesis
     random, so ``--nlmmap-seed`` still fixes the run), its own portids and trace buffer
     (:func:`~conformance.backends.prepare_worker`). The machine is single-threaded: on the
-    guest's two vCPUs one process left one idle. Returns the summed :class:`Progress`;
-    the session's rule tally gets the workers' counts. The first failure stops the other
-    workers and is raised here with its reproducer under the name :func:`run` gives it."""
+    guest's two vCPUs one process left one idle. Returns the summed :class:`Progress`
+    (with ``planning``, the sequences' calls in ``plan``, in worker order); the session's
+    rule tally gets the workers' counts. The first failure stops the other workers and is
+    raised here with its reproducer under the name :func:`run` gives it."""
     n = n or workers()
     if n == 1:
-        return run(backend_name, total_steps, steps_per, progress, shrink)
+        done = Progress(progress)
+        _run_into(done, _machine(backend_name, done, planning=planning), total_steps,
+                  steps_per, shrink)
+        return done
     from hypothesis import core
-
-    from .backends.base import skip_port_bases
-    from .coverage import RAN, Tally
 
     if core.threadlocal._hypothesis_global_random is None:
         core.threadlocal._hypothesis_global_random = random.Random()
     seeds = [core.threadlocal._hypothesis_global_random.getrandbits(128) for _ in range(n)]
+
+    def draw(done: Progress, k: int, stop) -> None:
+        core.threadlocal._hypothesis_global_random = random.Random(seeds[k])
+        share = total_steps // n + (1 if k < total_steps % n else 0)
+        _run_into(done, _machine(backend_name, done, repro_suffix=f".{k}", stop=stop,
+                                 planning=planning), share, steps_per, shrink)
+
+    return _parallel(draw, n, backend_name, progress)
+
+
+def _parallel(job, n: int, backend_name: str, progress) -> Progress:
+    """Run ``job(done, k, stop)`` in ``n`` forked workers; sum their :class:`Progress`
+    and rule tallies; raise the first failure (its reproducer under the name of
+    ``backend_name``'s single-process run)."""
+    from .backends.base import skip_port_bases
+    from .coverage import RAN, Tally
+
     ctx = get_context("fork")
     stop = ctx.Event()
     pipes, procs = [], []
     for k in range(n):
-        share = total_steps // n + (1 if k < total_steps % n else 0)
         ours, theirs = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker, name=f"differential-{k}", args=(
-            k, n, backend_name, share, steps_per, seeds[k], theirs, stop, shrink), daemon=True)
+        proc = ctx.Process(target=_worker, name=f"differential-{k}",
+                           args=(k, n, job, theirs, stop), daemon=True)
         proc.start()
         theirs.close()
         pipes.append(ours)
         procs.append(proc)
     done = Progress(progress)
     results = _collect(done, pipes, procs, stop)
-    for r in results.values():
+    for k in sorted(results):
+        r = results[k]
         skip_port_bases(r["next_port_base"])
         if "tally" in r:
             RAN.__iadd__(Tally(*r["tally"]))
+        done.plan += r.get("plan", [])
     failed = [k for k, r in results.items() if "failure" in r]
     if failed:
         raise AssertionError(_adopt_repro(backend_name, failed[0], results[failed[0]]))
     return done
 
 
-def _worker(k, n, backend_name, steps, steps_per, seed, conn, stop, shrink) -> None:
-    """One process of :func:`run_parallel`: runs its share and sends its counts (or its
+def _worker(k, n, job, conn, stop) -> None:
+    """One process of :func:`_parallel`: runs ``job`` and sends its counts (or its
     failure) to the parent through ``conn``."""
-    from hypothesis import core
-
     from .backends.base import next_port_base
     from .coverage import RAN
 
-    core.threadlocal._hypothesis_global_random = random.Random(seed)
     prepare_worker(k, n)
     RAN.ops, RAN.agreed = 0, Counter()  # forked with the parent's: send only this run's
     gc.freeze()  # what the parent made stays (and its pages stay shared)
@@ -434,17 +484,109 @@ def _worker(k, n, backend_name, steps, steps_per, seed, conn, stop, shrink) -> N
     done.report = lambda _line: conn.send(("progress", done.steps, done.examples))
     out = {}
     try:
-        _run_into(done, _machine(backend_name, done, repro_suffix=f".{k}", stop=stop),
-                  steps, steps_per, shrink)
+        job(done, k, stop)
         out["tally"] = (RAN.ops, dict(RAN.agreed))
     except Stopped:
         pass
     except BaseException as e:  # noqa: BLE001 - any failure of the run goes to the parent
         out["failure"] = "".join(traceback.format_exception(e))
     out.update(steps=done.steps, examples=done.examples, ops=done.ops, errors=done.errors,
-               next_port_base=next_port_base())
+               plan=done.plan, next_port_base=next_port_base())
     conn.send(("done", out))
     conn.close()
+
+
+# -- plans: drawn on the model, executed on the kernel -----------------------------------
+
+def plan(total_steps: int, steps_per: int, seed: int, progress=None,
+         n: int | None = None) -> Progress:
+    """Draw ``total_steps`` steps of the machine on the model alone (``n`` processes);
+    the sequences are in the result's ``plan``. The same seed draws the same plan."""
+    from hypothesis import core
+
+    core.threadlocal._hypothesis_global_random = random.Random(seed)
+    return run_parallel("model", total_steps, steps_per, progress, n, planning=True)
+
+
+def save_plan(path: str, examples: list[Example], seed: int) -> None:
+    """Pickle the plan with equal calls (and equal values within calls) as one object:
+    most calls are the same frame-header reads, and the guest loads each only once
+    (10,000 steps: 22 MB and 1.1 s to load on the host before, see patches/TESTING.md)."""
+    memo: dict = {}
+    calls = [Example(ex.steps, [_shared_call(c, memo) for c in ex.calls]) for ex in examples]
+    with open(path, "wb") as f:
+        pickle.dump({"seed": seed, "examples": calls}, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _shared(v, memo: dict):
+    """The first object seen equal to ``v`` (lists and tuples by their shared items)."""
+    if isinstance(v, (list, tuple)) and not hasattr(v, "_fields"):
+        items = [_shared(x, memo) for x in v]
+        key = (type(v), *map(id, items))  # the memo keeps the items (and so their ids)
+        return memo.setdefault(key, items if isinstance(v, list) else tuple(items))
+    try:
+        return memo.setdefault((type(v), v), v)
+    except TypeError:  # unhashable (a byte pattern): kept as it is
+        return v
+
+
+def _shared_call(c: Step, memo: dict) -> Step:
+    args = tuple((k, _shared(v, memo)) for k, v in c.args.items())
+    result = _shared(c.result, memo)
+    key = (Step, c.op, args, id(result), c.events, c.rules)
+    if key not in memo:
+        memo[key] = Step(c.op, dict(args), result, c.events, _shared(c.rules, memo))
+    return memo[key]
+
+
+def load_plan(path: str) -> tuple[list[Example], int]:
+    """(sequences, seed) of a plan file written by :func:`save_plan` (the gate's host)."""
+    with open(path, "rb") as f:
+        doc = pickle.load(f)
+    return doc["examples"], doc["seed"]
+
+
+def execute(examples: list[Example], make=None, progress=None,
+            n: int | None = None) -> Progress:
+    """Run a plan's sequences, each on a fresh backend from ``make()`` (default: the
+    kernel, unchecked: the plan holds the model's side), every call's result and
+    decisions compared (script.run), agreed
+    rules counted into the session's tally; the sequences dealt round-robin to ``n``
+    forked workers (default :func:`workers`). The first difference fails with the
+    sequence up to it written as a reproducer."""
+    n = n or workers()
+
+    def run_share(done: Progress, k: int, stop) -> None:
+        from . import script
+        from .coverage import RAN
+
+        for ex in examples[k::n]:
+            if stop is not None and stop.is_set():
+                raise Stopped
+            b = make() if make else make_backend("kernel-only")
+            try:
+                script.run(ex.calls, b, tally=RAN)
+            except Mismatch as e:
+                raise AssertionError(_save_planned(ex.calls[:e.step], str(e), k)) from None
+            finally:
+                b.close_all()
+            done.errors.update((c.op, c.result[1]) for c in ex.calls
+                               if c.result is not None and c.result[0] == "err")
+            done.count(ex.steps, ex.calls)
+
+    if n == 1:
+        done = Progress(progress)
+        run_share(done, 0, None)
+        return done
+    return _parallel(run_share, n, "kernel", progress)
+
+
+def _save_planned(calls: list[Step], error: str, k: int) -> str:
+    """Write a planned sequence up to its failing call (with the model's results) as the
+    kernel's reproducer of worker ``k``; returns the failure message naming it."""
+    path = save(calls, error, "kernel",
+                os.path.join(results_dir(), f"nlmmap-repro-kernel{SUFFIX}.{k}"))
+    return f"{error}\nreplayable sequence written to {path}"
 
 
 def _collect(done: Progress, pipes, procs, stop) -> dict[int, dict]:

@@ -1,7 +1,8 @@
 """Reproducers and the regression corpus, as operation scripts (``script.py``).
 
 :func:`save` writes what a :class:`~conformance.script.Recorder` saw (the differential
-machine's shrunk run, up to the step that diverged); :func:`replay` runs a script again on
+machine's shrunk run, up to the step that diverged) or a plan's sequence up to the call
+that differed; :func:`replay` runs a script again on
 a fresh backend, checking every expected result; :func:`add_to_corpus` makes a reproducer
 a regression test: its steps with the *model's* results, into ``conformance/corpus/``,
 where ``test_scripts.py`` replays it on every backend::
@@ -32,10 +33,10 @@ log = logging.getLogger(__name__)
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
-def save(rec: Recorder, error: str, backend: str, path: str) -> str:
-    """Write the recorded steps as a script, the error as its comment header."""
+def save(steps: list[Step], error: str, backend: str, path: str) -> str:
+    """Write the steps as a script, the error as its comment header."""
     with open(path, "w") as f:
-        f.write(rec.script([f"reproducer: {backend}", *error.splitlines()]))
+        f.write(render(steps, [f"reproducer: {backend}", *error.splitlines()]))
     return path
 
 

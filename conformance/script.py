@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 from model.outcome import Pattern
 
 from .backends.base import (
+    READ,
     Backend,
     Dst,
     Errno,
@@ -477,6 +478,7 @@ def signature(fn) -> Signature:
 
 
 SIGNATURES = {op: signature(getattr(Backend, op)) for op in operations()}
+READS = frozenset(operations(READ))  # memory reads: no decisions to compare after them
 
 
 def _arg_forms(sig: Signature) -> tuple:
@@ -495,11 +497,15 @@ ARG_FORMS = {op: _arg_forms(sig) for op, sig in SIGNATURES.items()}
 class Step:
     """One line: operation, arguments (symbolic, by parameter name; optional ones only
     when not their default) and the expected outcome: ("ok", value), ("err", errno) or
-    None (not checked)."""
+    None (not checked). A step of a differential plan (differential.plan) also carries
+    the model's tracepoint decisions (``Names.events`` text; None: not checked) and the
+    rules it decided the step by, counted into the rule tally once the kernel agreed."""
 
     op: str
     args: dict[str, Any]
     result: tuple | None = None
+    events: str | None = None
+    rules: frozenset = frozenset()
 
     def __str__(self) -> str:
         return format_step(self)
@@ -686,13 +692,18 @@ def outcome_text(op: str, outcome: tuple) -> str:
 
 
 class Mismatch(AssertionError):
-    pass
+    """``step`` (1-based) of the script differs."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
 
 
-def run(steps: list[Step], b: Backend) -> list[Step]:
-    """Run ``steps`` on ``b``, checking each expected result; returns the steps with the
-    results ``b`` gave. A result that differs raises :class:`Mismatch` with the script
-    so far."""
+def run(steps: list[Step], b: Backend, tally=None) -> list[Step]:
+    """Run ``steps`` on ``b``, checking each expected result and tracepoint decisions;
+    returns the steps with the results ``b`` gave. A result that differs raises
+    :class:`Mismatch` with the script so far. ``tally`` (coverage.Tally) counts each
+    agreed step for its rules."""
     names = Names(b)
     done: list[Step] = []
     for n, step in enumerate(steps, 1):
@@ -706,24 +717,37 @@ def run(steps: list[Step], b: Backend) -> list[Step]:
                                             and same(step.result[1], got[1])):
             raise Mismatch(f"step {n} differs on {b.name}:\n  {step}\n  got: "
                            f"{outcome_text(step.op, got)}\nscript so far:\n  "
-                           + "\n  ".join(map(str, done)))
+                           + "\n  ".join(map(str, done)), n)
+        if step.events is not None:
+            seen = names.events(b.events())
+            if seen != step.events:
+                raise Mismatch(f"tracepoint decisions differ on {b.name} after step {n}:\n"
+                               f"  {step}\n  got:      {seen}\n  expected: {step.events}\n"
+                               "script so far:\n  " + "\n  ".join(map(str, done)), n)
+        if tally is not None:
+            tally.add(step.rules)
         done.append(Step(step.op, step.args, got))
     return done
 
 
 class Recorder:
     """Proxy that writes every declared operation called through it as a step (its
-    result as the wrapped backend answered it) and forwards everything."""
+    result as the wrapped backend answered it) and forwards everything. With
+    ``observe`` (the model, making a differential plan) a step also keeps the backend's
+    tracepoint decisions (of an ACT operation) and the rules it applied."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, observe: bool = False) -> None:
         self.b = backend
         self.names = Names(backend)
         self.steps: list[Step] = []
+        self.observe = observe
 
     def __getattr__(self, name):
         attr = getattr(self.b, name)
         if name not in SIGNATURES:
             return attr
+
+        acts = name not in READS
 
         def call(*args, **kw):
             step = self.names.step(name, args, kw)
@@ -733,6 +757,11 @@ class Recorder:
             except OSError as e:
                 step.result = ("err", e.errno)
                 raise
+            finally:
+                if self.observe:
+                    if acts:
+                        step.events = self.names.events(self.b.events())
+                    step.rules = self.b.rules()
             step.result = self.names.outcome(name, ("ok", r))
             return r
         call.__name__ = name

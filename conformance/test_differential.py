@@ -1,14 +1,17 @@
 """Differential testing (see conformance/differential.py).
 
-On the kernel: >= NLMMAP_DIFF_STEPS (default 10000) random steps, kernel vs model in
-lockstep; any divergence fails. On the host: the same machine on the model alone, on fixed
-sequences, checking the model's invariants (status in the enum, VALID nm_len within the
-frame) and that the machine still reaches every operation it is written to drive."""
+On the kernel: >= NLMMAP_DIFF_STEPS (default 10000) random steps drawn on the model (a
+plan), run on the kernel with every call compared; any difference fails. On the host: the
+same machine on the model alone, on fixed sequences, checking the model's invariants
+(status in the enum, VALID nm_len within the frame) and that the machine still reaches
+every operation it is written to drive; and plans and lockstep runs against broken models
+(mutant.py) playing the kernel, each of which must be caught."""
 
 from __future__ import annotations
 
 import errno
 import os
+import random
 
 import pytest
 
@@ -18,7 +21,16 @@ from model.seams import Seams
 from .backends.model import ModelBackend
 from .backends.mutant import MUTANTS, MutantBackend
 from .coverage import SELF_LOCKSTEP
-from .differential import machine_operations, run, run_parallel
+from .differential import (
+    PLAN_ENV,
+    execute,
+    load_plan,
+    machine_operations,
+    plan,
+    run,
+    run_parallel,
+    save_plan,
+)
 from .rundir import results_dir
 from .uapi import require_feature
 
@@ -65,6 +77,52 @@ def test_differential_catches_each_model_mutant(mutant, tmp_path, monkeypatch):
     with pytest.raises(AssertionError, match="replayable sequence written to"):
         run(f"mutant:{mutant}", 10000, 40, shrink=False)
     assert list(tmp_path.glob(f"nlmmap-repro-mutant:{mutant}.nls"))
+
+
+@pytest.fixture(scope="module")
+def gate_sized_plan():
+    """A plan of one gate run's steps (drawn once: ~5 s on the host)."""
+    return plan(10000, 40, seed=5).plan
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_plan_catches_each_model_mutant(mutant, gate_sized_plan, tmp_path, monkeypatch):
+    """A plan drawn on the model, run on a broken model playing the kernel (alone: the
+    plan holds the model's side), is caught as in lockstep, by its results or by its
+    tracepoint decisions (zero_copy_kept differs in decisions only); the sequence up to
+    the difference is written, and replaying it in lockstep on the mutant fails too."""
+    from .replay import replay
+    monkeypatch.setenv("NLMMAP_RUN_DIR", str(tmp_path))
+    with pytest.raises(AssertionError, match="replayable sequence written to"):
+        execute(gate_sized_plan, make=lambda: MutantBackend(mutant), n=1)
+    [repro] = tmp_path.glob("nlmmap-repro-kernel.nls.0")
+    assert replay(str(repro), f"mutant:{mutant}", verbose=False) == 1
+    assert replay(str(repro), "model", verbose=False) == 0
+
+
+def test_plan_runs_clean_on_the_model_and_counts_agreed_rules(tmp_path, monkeypatch):
+    """Saved and loaded (as the gate hands it to the guest), a plan runs clean on the
+    model in two workers, every step of it, and the agreed calls reach this process' rule
+    tally with the rules the model decided them by."""
+    from .coverage import RAN
+    drawn = plan(1200, 20, seed=3)
+    save_plan(str(tmp_path / "plan"), drawn.plan, 3)
+    examples, seed = load_plan(str(tmp_path / "plan"))
+    assert seed == 3 and [e.steps for e in examples] == [e.steps for e in drawn.plan]
+    before, rules_before = RAN.ops, RAN.agreed["R5.4"]
+    done = execute(examples, make=ModelBackend, n=2)
+    assert done.steps == drawn.steps >= 1200 and done.examples == len(examples)
+    assert RAN.ops - before == sum(len(e.calls) for e in examples)
+    assert RAN.agreed["R5.4"] > rules_before
+    assert not machine_operations() - set(done.ops)
+
+
+def test_the_same_seed_draws_the_same_plan():
+    """The gate records a plan's seed: drawing with it again gives the same sequences."""
+    def text(p):
+        return ["\n".join(map(str, e.calls)) for e in p.plan]
+    assert text(plan(300, 20, seed=9)) == text(plan(300, 20, seed=9)) != text(plan(300, 20,
+                                                                                   seed=10))
 
 
 def test_parallel_run_sums_its_workers(monkeypatch):
@@ -128,9 +186,10 @@ def test_a_mutant_changes_only_its_own_world():
 
 @pytest.mark.kernel
 def test_differential_kernel_vs_model(capsys):
-    """Random sequences, every step compared (Divergence fails the test), the steps
-    shared by one worker process per guest CPU; operations a short run did not reach are
-    named in differential-kernel.txt."""
+    """Random sequences drawn on the model (by the gate's host before the boot, the
+    file in NLMMAP_DIFF_PLAN; else here), run on the kernel with every call and
+    tracepoint decision compared, the sequences shared by one worker process per guest
+    CPU; operations a short run did not reach are named in differential-kernel.txt."""
     require_feature()  # fail at once with "feature absent", before hypothesis starts
     total = int(os.environ.get("NLMMAP_DIFF_STEPS", "10000"))
     per = int(os.environ.get("NLMMAP_DIFF_STEPS_PER", "40"))
@@ -140,4 +199,15 @@ def test_differential_kernel_vs_model(capsys):
         with capsys.disabled():
             print(line, flush=True)
 
-    _report("kernel", run_parallel("kernel", total, per, progress))
+    path = os.environ.get(PLAN_ENV)
+    if path:
+        examples, seed = load_plan(path)
+    else:
+        from hypothesis import core  # seeded by --nlmmap-seed (vm/shard_plugin.py)
+        seed = (core.threadlocal._hypothesis_global_random or random.Random()).getrandbits(63)
+        examples = plan(total, per, seed, progress).plan
+    drawn = sum(e.steps for e in examples)
+    assert drawn >= total, f"plan {path}: {drawn} steps, fewer than the {total} asked for"
+    progress(f"differential: {drawn} steps in {len(examples)} sequences, seed {seed}, "
+             f"drawn {'on the host: ' + path if path else 'in this run'}")
+    _report("kernel", execute(examples, progress=progress))

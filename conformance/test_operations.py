@@ -5,10 +5,10 @@ nothing is left to a hand-kept list."""
 from __future__ import annotations
 
 from .backends.base import ACT, DERIVED, READ, Backend, operations
-from .backends.lockstep import READ_ONLY, Lockstep
+from .backends.lockstep import Lockstep
 from .backends.model import ModelBackend
 from .helpers import SMALL
-from .script import Recorder
+from .script import READS, Recorder
 
 INTERNAL = {"dump_request", "events"}  # abstract, but helpers of a scenario, not steps
 
@@ -23,7 +23,7 @@ def test_lockstep_forwards_every_act_and_read_operation():
         assert getattr(Lockstep, name) is not getattr(Backend, name), name
     for name in operations(DERIVED):  # built on the forwarded ones, compared through them
         assert getattr(Lockstep, name) is getattr(Backend, name), name
-    assert READ_ONLY == set(operations(READ)) >= {"frame", "payload"}
+    assert READS == set(operations(READ)) >= {"frame", "payload"}
 
 
 def test_recorder_records_declared_operations_only():

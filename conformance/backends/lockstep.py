@@ -13,15 +13,12 @@ from __future__ import annotations
 import abc
 
 from ..coverage import Tally
-from ..script import Names, outcome_text
+from ..script import READS, Names, outcome_text
 from .base import ACT, READ, Backend, err, operations
 
 
 class Divergence(AssertionError):
     pass
-
-
-READ_ONLY = frozenset(operations(READ))  # memory reads: no events to compare
 
 
 def _outcome(fn, *args, **kw):
@@ -116,7 +113,7 @@ class Lockstep(Backend):
         return "\n  ".join(map(str, self.log if read else self.log[:-1]))
 
     def _compare(self, name, args, ko, mo, rules, kw=None) -> None:
-        read = name in READ_ONLY
+        read = name in READS
         if not read:  # a read's step is written only into a divergence message
             self.log.append(self._step(name, args, kw, mo))
         kt = ko
