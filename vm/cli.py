@@ -21,6 +21,7 @@ from . import (
     bisect,
     boot,
     build,
+    diffplan,
     dryrun,
     hostbuild,
     jobs,
@@ -269,13 +270,14 @@ def guest_pytest(run_dir: Path, kexpr: str | None, diff_steps: int = DIFF_STEPS[
         shlex.join([*argv, *extra])
 
 
-def prewarm_collection(kexpr: str | None, run_dir: Path) -> None:
+def prewarm_collection(kexpr: str | None, run_dir: Path) -> list[str] | None:
     """Collect the suite once on the host so .pyc files (incl. pytest's assert-rewritten
     ones) exist: the guest sees the repo read-only and imports ~25x slower under TCG.
     Collected with the guest's NLMMAP_RUN_DIR, it also leaves hypothesis' constants of our
     modules (hypothesis parses every local module for literals; its cache is in the run's
     hypothesis directory, which starts empty) where the guest's collection finds them:
-    guest collection 9.4-10.1 s -> 5.0-5.4 s (patches/TESTING.md)."""
+    guest collection 9.4-10.1 s -> 5.0-5.4 s (patches/TESTING.md). Returns the collected
+    node ids (None if the collection failed)."""
     import subprocess
 
     t0 = time.monotonic()
@@ -287,15 +289,19 @@ def prewarm_collection(kexpr: str | None, run_dir: Path) -> None:
     last = (r.stdout.strip().splitlines() or ["?"])[-1]
     log.info("prewarm: host-side collection (%s) in %.1f s: %s", "ok" if r.returncode == 0
              else f"exit {r.returncode}", time.monotonic() - t0, last)
+    return [ln for ln in r.stdout.splitlines() if "::" in ln] if r.returncode == 0 else None
 
 
-def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None):
+def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None, plan: bool):
     """One boot running the suite (and the kselftest): (verdict, parsed JUnit, kselftest
-    results, boot result)."""
+    results, boot result). With ``plan``, the differential run is drawn on the host."""
     sh_env, sh_args = _sharding(args)
-    command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
-                           {**stress_budget(args.profile), **hostbuild.prepare(run_dir),
-                            **sh_env}, args.first, sh_args)
+    env = {**stress_budget(args.profile), **hostbuild.prepare(run_dir), **sh_env}
+    if plan:
+        env.update(diffplan.draw(run_dir, int(sh_env.get("NLMMAP_DIFF_STEPS", diff_steps(args))),
+                                 _plan_seed(args)))
+    command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast, env,
+                           args.first, sh_args)
     if ks_dir is not None:
         command = kselftest.guest_command(command, ks_dir, run_dir, first=args.fail_fast)
     res = boot.run(bz, command, cache=paths.cache_root(),
@@ -343,6 +349,12 @@ def _write_results(args, run_dir: Path, verdict: judge.Verdict, parsed, ks_res) 
         verdict.details.append(f"JUnit (one infrastructure error): {junit}")
 
 
+def _plan_seed(args) -> int | None:
+    """The seed of this run's differential plan: the shard's hypothesis seed, if any."""
+    return None if args.seed is None else shard.shard_seed(args.seed,
+                                                           args.shard or shard.Shard(1, 1))
+
+
 def _sharding(args) -> tuple[dict[str, str], list[str]]:
     """This run's part of the budgets and its seeds (nothing without --shard/--seed)."""
     if args.shard is None and args.seed is None:
@@ -381,9 +393,14 @@ def dry_run_gate(args) -> int:
     sh_env, sh_args = _sharding(args)
     lines += [dryrun.cmd_line(hostbuild.build_command(t, hostbuild.build_dir(t)))
               + "   # no-op when up to date" for t in hostbuild.TREES]
+    seed = _plan_seed(args)
+    lines.append(dryrun.cmd_line(diffplan.command(
+        run_dir, int(sh_env.get("NLMMAP_DIFF_STEPS", diff_steps(args))),
+        "RANDOM" if seed is None else seed)) + "   # unless -k leaves out the differential")
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
                            {**stress_budget(args.profile), **hostbuild.guest_env(),
-                            **sh_env}, args.first, sh_args)
+                            **sh_env, diffplan.ENV: str(run_dir / diffplan.FILE)},
+                           args.first, sh_args)
     if _runs_kselftest(args):
         lines += dryrun.kselftest_plan(args.kselftest_tree
                                        or kselftest.tree_of(bz, args.kernel_dir) or tree)
@@ -436,14 +453,15 @@ def cmd_gate(args) -> int:
     if args.first and not args.fail_fast:
         raise GateError("--first needs --fail-fast (it orders a fail-fast run)")
     run_dir = boot.new_run_dir(paths.cache_root(), "gate")
-    prewarm_collection(args.kexpr, run_dir)  # a retry's fresh run dir goes without
+    # a retry's fresh run dir goes without the collection's constants cache
+    plan = diffplan.wanted(prewarm_collection(args.kexpr, run_dir))
     ks_dir = None if not _runs_kselftest(args) else kselftest.prepare(
         args.kselftest_tree or kselftest.tree_of(bz, args.kernel_dir), run_dir)
     retried = []
     for attempt in (1, 2):
         if attempt == 2:
             run_dir = boot.new_run_dir(paths.cache_root(), "gate-retry")
-        verdict, parsed, ks_res, res = _gate_attempt(args, bz, run_dir, ks_dir)
+        verdict, parsed, ks_res, res = _gate_attempt(args, bz, run_dir, ks_dir, plan)
         if not verdict.infra or attempt == 2:
             break
         # one line, parsed by `vm soak`: a retried infrastructure failure is still counted
