@@ -46,6 +46,7 @@ from itertools import takewhile
 from typing import Any, NamedTuple
 
 from model.outcome import Pattern
+from model.world import DRV_FAMILY
 
 from .backends.base import (
     READ,
@@ -72,6 +73,7 @@ from .uapi import (
     NETLINK_NETFILTER,
     NETLINK_ROUTE,
     NETLINK_USERSOCK,
+    NLMSG_ERROR,
     POLLERR,
     POLLIN,
     POLLOUT,
@@ -83,6 +85,8 @@ from .uapi import (
 
 SUFFIX = ".nls"
 CANON_PORT = 0x4E4D0000  # the portid of s0 in compared message bytes
+CANON_FAMILY = DRV_FAMILY  # the driver's family id in compared bytes: the model's own
+ECHO_TYPE = 16 + 4 + 4  # an error's echoed request type: after its nlmsghdr, errno, nlmsg_len
 
 
 class Ref(NamedTuple):
@@ -650,14 +654,18 @@ class Names:
                          f"{e.reason} frame={e.frame} len={e.len}" for e in evs) or "none"
 
     def rewrite(self, data: bytes, forward: bool) -> bytes:
-        """Netlink messages in ``data`` with this run's portids and driver handle numbers
-        replaced by the canonical ones (``forward``) or back."""
+        """Netlink messages in ``data`` with this run's portids, driver handle numbers and
+        driver family id (in the request an error or ACK echoes) replaced by the
+        canonical ones (``forward``) or back."""
         ports = {p: CANON_PORT + ref.n for p, ref in self.ports.items()}
         handles = dict(self.handles)
+        family = self.b.drv_family()
+        families = {} if family in (None, CANON_FAMILY) else {family: CANON_FAMILY}
         if not forward:
             ports = {v: k for k, v in ports.items()}
             handles = {v: k for k, v in handles.items()}
-        if not ports and not handles:
+            families = {v: k for k, v in families.items()}
+        if not ports and not handles and not families:
             return data
         out = bytearray(data)
         off = 0
@@ -667,6 +675,10 @@ class Names:
                 break
             if pid in ports:
                 struct.pack_into("=I", out, off + 12, ports[pid])
+            if typ == NLMSG_ERROR and min(ln, len(out) - off) >= ECHO_TYPE + 2:
+                echoed = struct.unpack_from("=H", out, off + ECHO_TYPE)[0]
+                if echoed in families:
+                    struct.pack_into("=H", out, off + ECHO_TYPE, families[echoed])
             if typ == HELD_TYPE and seq in handles:
                 new = handles[seq]
                 struct.pack_into("=I", out, off + 8, new)

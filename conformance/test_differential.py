@@ -117,6 +117,14 @@ def test_plan_runs_clean_on_the_model_and_counts_agreed_rules(tmp_path, monkeypa
     assert not machine_operations() - set(done.ops)
 
 
+def test_plan_runs_on_a_kernel_that_numbers_the_driver_family_otherwise(gate_sized_plan):
+    """The host draws with the model's driver family id; the guest's kernel registered
+    the driver under another (0x17 in the gate's kernel). The errors and ACKs that echo
+    a driver request carry it, and compare equal once both are canonical."""
+    done = execute(gate_sized_plan, make=lambda: ModelBackend(drv_family=0x17))
+    assert done.steps >= 10000
+
+
 def test_the_same_seed_draws_the_same_plan():
     """The gate records a plan's seed: drawing with it again gives the same sequences."""
     def text(p):

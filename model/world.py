@@ -34,6 +34,9 @@ from .uapi import (
 NGROUPS = 32
 SOL_SOCKET, SO_RCVBUF = 1, 8
 SOCK_MIN_RCVBUF = 2048 + 256        # TCP_SKB_MIN_TRUESIZE
+# the test driver's generic netlink family id unless told the kernel's (a kernel numbers
+# families as they register)
+DRV_FAMILY = 0x20
 NONROOT_SEND = frozenset({NETLINK_USERSOCK})                   # NL_CFG_F_NONROOT_SEND
 NONROOT_RECV = frozenset({NETLINK_ROUTE, NETLINK_GENERIC})      # NL_CFG_F_NONROOT_RECV
 
@@ -71,7 +74,7 @@ class World(TaskOps, MemoryOps):
     def __init__(self, page_size: int = 4096, goodsize: int = 3776, skb_overhead: int = 320,
                  rcvbuf: int = 212992, sndbuf: int = 212992, mem_limit: int = 64 << 20,
                  done_policy: str = "6.12", dump_autosize: bool = False,
-                 drv_family: int = 0x20, pid: int = 1000, netlink_mmap: bool = True,
+                 drv_family: int = DRV_FAMILY, pid: int = 1000, netlink_mmap: bool = True,
                  seams: Seams | None = None) -> None:
         """Parameters are described in model/README.md ("Parameters"); ``netlink_mmap=False``
         models a kernel without the series (R2.1, R3.1, R9.14); ``seams`` replaces one of

@@ -286,6 +286,10 @@ class Backend(abc.ABC):
         """The driver's handle number of ``h`` (the held message's seq and fill byte)."""
         return h
 
+    def drv_family(self) -> int | None:
+        """The test driver's generic netlink family id (None: no driver)."""
+        return None
+
     def accepts(self, method: str, args: tuple, kernel: tuple, model: tuple) -> bool:
         """Is the kernel's outcome (("ok", value) | ("err", errno)) allowed, given this
         backend's own outcome for the same call? Exact equality unless overridden."""

@@ -239,6 +239,9 @@ class KernelBackend(Backend):
     def dump_request(self, s: int, seq: int, count: int, size: int) -> bytes:
         return self.drv.dump_request(seq, count, size)
 
+    def drv_family(self) -> int:
+        return self.drv.family
+
     # observation ------------------------------------------------------------------------
     def events(self) -> list[Event]:
         if self.tracer is None:

@@ -150,6 +150,9 @@ class Lockstep(Backend):
     def kernel_handle(self, h):
         return self.k.kernel_handle(h)
 
+    def drv_family(self):
+        return self.k.drv_family()
+
     def dump_request(self, s, seq, count, size):
         return self.k.dump_request(s, seq, count, size)
 

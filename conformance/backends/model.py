@@ -240,6 +240,9 @@ class ModelBackend(Backend):
         from model.uapi import dump_request
         return dump_request(self.w.drv_family, seq, count, size)
 
+    def drv_family(self) -> int:
+        return self.w.drv_family
+
     # observation --------------------------------------------------------------------------------
     def events(self) -> list[Event]:
         out, self._events = self._events, []
