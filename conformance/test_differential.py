@@ -10,6 +10,7 @@ every operation it is written to drive; and plans and lockstep runs against brok
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import random
 
@@ -123,6 +124,23 @@ def test_plan_runs_on_a_kernel_that_numbers_the_driver_family_otherwise(gate_siz
     a driver request carry it, and compare equal once both are canonical."""
     done = execute(gate_sized_plan, make=lambda: ModelBackend(drv_family=0x17))
     assert done.steps >= 10000
+
+
+class LowestFreeHandles(ModelBackend):
+    """The model numbering held messages as the kernel's driver does (idr_alloc from 1:
+    the lowest number not held), not with a fresh number each time."""
+
+    def drv_alloc(self, dst, size, handle=None):
+        held = set(self.handles.values())
+        return super().drv_alloc(dst, size, handle=next(n for n in itertools.count(1)
+                                                        if n not in held))
+
+
+def test_plan_runs_on_a_kernel_that_reuses_held_message_numbers(gate_sized_plan):
+    """A message sent from a held one carries its number in the ring after the number
+    was given to the next held message; the plan's bytes (the model's numbers) still
+    compare equal."""
+    assert execute(gate_sized_plan, make=LowestFreeHandles).steps >= 10000
 
 
 def test_the_same_seed_draws_the_same_plan():
