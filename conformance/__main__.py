@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("smoke", help="smoke test of the running kernel")
     a = ap.parse_args(argv)
     if a.cmd == "plan":
-        from .differential import plan, save_plan
+        from .differential import plan
+        from .plans import save_plan
         p = plan(a.steps, a.per, a.seed)
         save_plan(a.out, p.plan, a.seed)
         print(f"plan: {p.steps} steps in {p.examples} sequences, "

@@ -5,21 +5,15 @@ tracepoint decision compared after each step.
 Two ways to run the same machine:
 - in lockstep (``kernel`` backend = :class:`~conformance.backends.lockstep.Lockstep`):
   hypothesis draws each step, both backends run it. A failure is shrunk by hypothesis.
-- from a plan (:func:`plan`, :func:`execute`): the sequences are drawn on the model alone,
-  each backend call kept with the model's result, decisions and rules; the kernel then
-  runs the calls and each is compared as in lockstep. The machine's choices depend on
-  what it reads back (frame statuses, portids), and up to the first disagreement the
-  kernel's answers are the model's, so a plan finds the same first divergence lockstep
-  would. The gate draws the plan on the host before the boot: drawing and the model cost
-  the guest, whose Python runs ~7x slower under TCG, about half of its time per step.
-  A failure is not shrunk: its reproducer is the sequence up to the step that differed.
+- from a plan (:func:`plan` here draws it on the model; conformance/plans.py runs it on
+  the kernel): how the gate runs it, the drawing on the host before the boot.
 
 Environment:
   NLMMAP_DIFF_STEPS      total steps wanted per run (default 10000 on the kernel, 600 for
                          the host-side model run)
   NLMMAP_DIFF_STEPS_PER  steps per hypothesis example (default 40)
   NLMMAP_DIFF_WORKERS    processes sharing the kernel run's steps (default: one per CPU)
-  NLMMAP_DIFF_PLAN       a plan file (:func:`save_plan`) the kernel test executes instead
+  NLMMAP_DIFF_PLAN       a plan file (plans.save_plan) the kernel test executes instead
                          of drawing its own
 
 A failure writes the backend calls up to it as an operation script (``script.py``;
@@ -30,16 +24,8 @@ corpus add FILE``).
 from __future__ import annotations
 
 import ast
-import gc
-import glob
 import os
-import pickle
 import random
-import time
-import traceback
-from collections import Counter
-from multiprocessing import connection, get_context
-from typing import NamedTuple
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -53,12 +39,13 @@ from hypothesis.stateful import (
     rule,
 )
 
-from .backends import make_backend, prepare_worker
+from .backends import make_backend
 from .genl import DUMP_TYPE  # noqa: F401  (documents the dump message type compared)
 from .helpers import SMALL  # RX rings where dump chunks fit (payload >= NLMSG_GOODSIZE)
+from .plans import Example
 from .replay import save
 from .rundir import results_dir
-from .script import SUFFIX, Mismatch, Recorder, Step
+from .script import SUFFIX, Recorder
 from .uapi import (
     NETLINK_ROUTE,
     NL_MMAP_HDRLEN,
@@ -69,68 +56,12 @@ from .uapi import (
     RingReq,
     nlmsg,
 )
+from .workers import Progress, Stopped, parallel, workers
 
 TX0 = RingReq.simple(PAGE_SIZE, 2)
 RX1 = RingReq(PAGE_SIZE, 2, PAGE_SIZE // 2, 4)  # small frames: dump chunks are COPY
 SIZES = [0, 24, 100, 1000, 2000, 2008, 2012, 3000, 4052, 4056, 5000]
 SHARING = st.sampled_from(["dup", "fork", "mmap", "thread"])
-
-
-PLAN_ENV = "NLMMAP_DIFF_PLAN"
-PROGRESS_EVERY = 20.0  # seconds between progress lines (the gate kills a silent guest)
-# A worker's examples between full garbage collections. Automatic collection traversed
-# hypothesis' growing heap over and over: once per 25 examples (1000 steps) instead took
-# 10% off the host's time per step, for 16 MB more memory.
-GC_EVERY = 25
-
-
-class Progress:
-    """The counts of one :func:`run`, shared by the machines hypothesis makes for it.
-    With ``gc_every`` (a worker of :func:`run_parallel`, automatic collection off) it
-    also collects cyclic garbage once every that many examples."""
-
-    def __init__(self, report=None, gc_every: int = 0) -> None:
-        self.steps = 0  # hypothesis steps (rules executed)
-        self.ops: Counter = Counter()  # backend calls by operation (each compared)
-        self.errors: Counter = Counter()  # (operation, errno) both backends answered
-        self.examples = 0
-        self.started = self.last_report = time.monotonic()
-        self.report = report  # callable(str) or None
-        self.gc_every = gc_every
-        self.plan: list[Example] = []  # drawn for a plan: each sequence's calls
-
-    def count(self, steps: int, calls: list[Step]) -> None:
-        """One sequence of ``steps`` machine steps done, its backend ``calls`` recorded."""
-        self.steps += steps
-        self.examples += 1
-        self.ops.update(c.op for c in calls)
-        self.tick()
-
-    @property
-    def seconds(self) -> float:
-        return time.monotonic() - self.started
-
-    def tick(self) -> None:
-        if self.gc_every and self.examples % self.gc_every == 0:
-            gc.collect()
-        now = time.monotonic()
-        if self.report and now - self.last_report >= PROGRESS_EVERY:
-            self.last_report = now
-            self.report(f"differential: {self.steps} steps, {self.examples} sequences, "
-                        f"{now - self.started:.0f} s")
-
-
-class Example(NamedTuple):
-    """One sequence of a plan: its machine steps and its backend calls, each with the
-    model's result, tracepoint decisions and rules (script.Step)."""
-
-    steps: int
-    calls: list[Step]
-
-
-class Stopped(BaseException):
-    """Raised in a worker of :func:`run_parallel` when another worker has failed: a
-    BaseException, so hypothesis passes it on instead of shrinking it as a failure."""
 
 
 def _status_ok(st_: int) -> bool:
@@ -401,12 +332,6 @@ def _run_into(done: Progress, machine: type, total_steps: int, steps_per: int,
             suppress_health_check=[HealthCheck.too_slow]))
 
 
-def workers() -> int:
-    """How many processes :func:`run_parallel` uses: one per CPU this process may run on
-    (the gate's guest has 2), or ``NLMMAP_DIFF_WORKERS``."""
-    return int(os.environ.get("NLMMAP_DIFF_WORKERS", 0)) or len(os.sched_getaffinity(0))
-
-
 def run_parallel(backend_name: str, total_steps: int, steps_per: int, progress=None,
                  n: int | None = None, shrink: bool = True, planning: bool = False) -> Progress:
     """:func:`run` split over ``n`` forked processes (default :func:`workers`), each with
@@ -435,68 +360,8 @@ def run_parallel(backend_name: str, total_steps: int, steps_per: int, progress=N
         _run_into(done, _machine(backend_name, done, repro_suffix=f".{k}", stop=stop,
                                  planning=planning), share, steps_per, shrink)
 
-    return _parallel(draw, n, backend_name, progress)
+    return parallel(draw, n, backend_name, progress)
 
-
-def _parallel(job, n: int, backend_name: str, progress) -> Progress:
-    """Run ``job(done, k, stop)`` in ``n`` forked workers; sum their :class:`Progress`
-    and rule tallies; raise the first failure (its reproducer under the name of
-    ``backend_name``'s single-process run)."""
-    from .backends.base import skip_port_bases
-    from .coverage import RAN, Tally
-
-    ctx = get_context("fork")
-    stop = ctx.Event()
-    pipes, procs = [], []
-    for k in range(n):
-        ours, theirs = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker, name=f"differential-{k}",
-                           args=(k, n, job, theirs, stop), daemon=True)
-        proc.start()
-        theirs.close()
-        pipes.append(ours)
-        procs.append(proc)
-    done = Progress(progress)
-    results = _collect(done, pipes, procs, stop)
-    for k in sorted(results):
-        r = results[k]
-        skip_port_bases(r["next_port_base"])
-        if "tally" in r:
-            RAN.__iadd__(Tally(*r["tally"]))
-        done.plan += r.get("plan", [])
-    failed = [k for k, r in results.items() if "failure" in r]
-    if failed:
-        raise AssertionError(_adopt_repro(backend_name, failed[0], results[failed[0]]))
-    return done
-
-
-def _worker(k, n, job, conn, stop) -> None:
-    """One process of :func:`_parallel`: runs ``job`` and sends its counts (or its
-    failure) to the parent through ``conn``."""
-    from .backends.base import next_port_base
-    from .coverage import RAN
-
-    prepare_worker(k, n)
-    RAN.ops, RAN.agreed = 0, Counter()  # forked with the parent's: send only this run's
-    gc.freeze()  # what the parent made stays (and its pages stay shared)
-    gc.disable()
-    done = Progress(gc_every=GC_EVERY)
-    done.report = lambda _line: conn.send(("progress", done.steps, done.examples))
-    out = {}
-    try:
-        job(done, k, stop)
-        out["tally"] = (RAN.ops, dict(RAN.agreed))
-    except Stopped:
-        pass
-    except BaseException as e:  # noqa: BLE001 - any failure of the run goes to the parent
-        out["failure"] = "".join(traceback.format_exception(e))
-    out.update(steps=done.steps, examples=done.examples, ops=done.ops, errors=done.errors,
-               plan=done.plan, next_port_base=next_port_base())
-    conn.send(("done", out))
-    conn.close()
-
-
-# -- plans: drawn on the model, executed on the kernel -----------------------------------
 
 def plan(total_steps: int, steps_per: int, seed: int, progress=None,
          n: int | None = None) -> Progress:
@@ -506,143 +371,6 @@ def plan(total_steps: int, steps_per: int, seed: int, progress=None,
 
     core.threadlocal._hypothesis_global_random = random.Random(seed)
     return run_parallel("model", total_steps, steps_per, progress, n, planning=True)
-
-
-def save_plan(path: str, examples: list[Example], seed: int) -> None:
-    """Pickle the plan with equal calls (and equal values within calls) as one object:
-    most calls are the same frame-header reads, and the guest loads each only once
-    (10,000 steps: 22 MB and 1.1 s to load on the host before, see patches/TESTING.md)."""
-    memo: dict = {}
-    calls = [Example(ex.steps, [_shared_call(c, memo) for c in ex.calls]) for ex in examples]
-    with open(path, "wb") as f:
-        pickle.dump({"seed": seed, "examples": calls}, f, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _shared(v, memo: dict):
-    """The first object seen equal to ``v`` (lists and tuples by their shared items)."""
-    if isinstance(v, (list, tuple)) and not hasattr(v, "_fields"):
-        items = [_shared(x, memo) for x in v]
-        key = (type(v), *map(id, items))  # the memo keeps the items (and so their ids)
-        return memo.setdefault(key, items if isinstance(v, list) else tuple(items))
-    try:
-        return memo.setdefault((type(v), v), v)
-    except TypeError:  # unhashable (a byte pattern): kept as it is
-        return v
-
-
-def _shared_call(c: Step, memo: dict) -> Step:
-    args = tuple((k, _shared(v, memo)) for k, v in c.args.items())
-    result = _shared(c.result, memo)
-    key = (Step, c.op, args, id(result), c.events, c.rules)
-    if key not in memo:
-        memo[key] = Step(c.op, dict(args), result, c.events, _shared(c.rules, memo))
-    return memo[key]
-
-
-def load_plan(path: str) -> tuple[list[Example], int]:
-    """(sequences, seed) of a plan file written by :func:`save_plan` (the gate's host)."""
-    with open(path, "rb") as f:
-        doc = pickle.load(f)
-    return doc["examples"], doc["seed"]
-
-
-def execute(examples: list[Example], make=None, progress=None,
-            n: int | None = None) -> Progress:
-    """Run a plan's sequences, each on a fresh backend from ``make()`` (default: the
-    kernel, unchecked: the plan holds the model's side), every call's result and
-    decisions compared (script.run), agreed
-    rules counted into the session's tally; the sequences dealt round-robin to ``n``
-    forked workers (default :func:`workers`). The first difference fails with the
-    sequence up to it written as a reproducer."""
-    n = n or workers()
-
-    def run_share(done: Progress, k: int, stop) -> None:
-        from . import script
-        from .coverage import RAN
-
-        for ex in examples[k::n]:
-            if stop is not None and stop.is_set():
-                raise Stopped
-            b = make() if make else make_backend("kernel-only")
-            try:
-                script.run(ex.calls, b, tally=RAN)
-            except Mismatch as e:
-                raise AssertionError(_save_planned(ex.calls[:e.step], str(e), k)) from None
-            finally:
-                b.close_all()
-            done.errors.update((c.op, c.result[1]) for c in ex.calls
-                               if c.result is not None and c.result[0] == "err")
-            done.count(ex.steps, ex.calls)
-
-    if n == 1:
-        done = Progress(progress)
-        run_share(done, 0, None)
-        return done
-    return _parallel(run_share, n, "kernel", progress)
-
-
-def _save_planned(calls: list[Step], error: str, k: int) -> str:
-    """Write a planned sequence up to its failing call (with the model's results) as the
-    kernel's reproducer of worker ``k``; returns the failure message naming it."""
-    path = save(calls, error, "kernel",
-                os.path.join(results_dir(), f"nlmmap-repro-kernel{SUFFIX}.{k}"))
-    return f"{error}\nreplayable sequence written to {path}"
-
-
-def _collect(done: Progress, pipes, procs, stop) -> dict[int, dict]:
-    """Read the workers' messages until all have finished; sums their counts into
-    ``done``. A progress line is reported once every running worker has reported since
-    the previous line: a hung worker silences it, so the gate still sees the hang."""
-    live = dict(enumerate(pipes))
-    counts = {k: (0, 0) for k in live}
-    heard: set[int] = set()
-    results: dict[int, dict] = {}
-    while live:
-        for conn in connection.wait(list(live.values())):
-            k = next(j for j, c in live.items() if c is conn)
-            try:
-                msg = conn.recv()
-            except EOFError:
-                procs[k].join()
-                msg = ("done", {"failure": f"differential worker {k} died (exit status "
-                                           f"{procs[k].exitcode}) without a result",
-                                "next_port_base": 0})
-            if msg[0] == "progress":
-                counts[k] = msg[1:]
-                heard.add(k)
-            else:
-                results[k] = r = msg[1]
-                del live[k]
-                counts[k] = (r.get("steps", counts[k][0]), r.get("examples", counts[k][1]))
-                if "failure" in r:
-                    stop.set()
-            done.steps = sum(c[0] for c in counts.values())
-            done.examples = sum(c[1] for c in counts.values())
-            if live and heard >= set(live):
-                heard.clear()
-                done.last_report = 0.0
-                done.tick()
-    for proc in procs:
-        proc.join()
-    for r in results.values():
-        done.ops.update(r.get("ops", {}))
-        done.errors.update(r.get("errors", {}))
-    return results
-
-
-def _adopt_repro(backend_name: str, k: int, result: dict) -> str:
-    """The failure message of worker ``k``, its reproducer renamed to the name of a
-    single-process run (the one the gate collects); other workers' reproducers (of a
-    failure found meanwhile, not shrunk) are removed."""
-    canonical = os.path.join(results_dir(), f"nlmmap-repro-{backend_name}{SUFFIX}")
-    message = result["failure"]
-    mine = f"{canonical}.{k}"
-    if os.path.exists(mine):
-        os.replace(mine, canonical)
-        message = message.replace(mine, canonical)
-    for other in glob.glob(glob.escape(canonical) + ".*"):
-        os.unlink(other)
-    return f"differential worker {k} of the parallel run failed:\n{message}"
 
 
 def machine_operations() -> set[str]:

@@ -22,16 +22,8 @@ from model.seams import Seams
 from .backends.model import ModelBackend
 from .backends.mutant import MUTANTS, MutantBackend
 from .coverage import SELF_LOCKSTEP
-from .differential import (
-    PLAN_ENV,
-    execute,
-    load_plan,
-    machine_operations,
-    plan,
-    run,
-    run_parallel,
-    save_plan,
-)
+from .differential import machine_operations, plan, run, run_parallel
+from .plans import PLAN_ENV, execute, load_plan, save_plan
 from .rundir import results_dir
 from .uapi import require_feature
 
@@ -60,8 +52,8 @@ def test_differential_model_invariants():
 def test_differential_reports_progress(monkeypatch):
     """Long runs (and shrinking) print progress, or the gate would take the silent guest
     for hung."""
-    from . import differential
-    monkeypatch.setattr(differential, "PROGRESS_EVERY", 0.0)
+    from . import workers
+    monkeypatch.setattr(workers, "PROGRESS_EVERY", 0.0)
     lines = []
     p = run("model", 100, 20, lines.append)
     assert len(lines) == p.examples >= 5
@@ -159,9 +151,9 @@ def test_parallel_run_sums_its_workers(monkeypatch):
 
     from hypothesis import core
 
-    from . import differential
+    from . import workers
     from .coverage import RAN
-    monkeypatch.setattr(differential, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(workers, "PROGRESS_EVERY", 0.0)
     # the workers' seeds come from hypothesis' global random: fixed here, so whether 1,200
     # steps reach every operation does not depend on the draw (CI failed once with 600)
     saved = getattr(core.threadlocal, "_hypothesis_global_random", None)
