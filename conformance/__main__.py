@@ -1,6 +1,7 @@
 """python -m conformance replay FILE [--backend model|kernel|mutant:NAME]
    python -m conformance corpus add REPRO [--name NAME]
    python -m conformance plan OUT --steps N --seed S
+   python -m conformance execute PLAN --result FILE [--backend NAME]
    python -m conformance smoke"""
 
 from __future__ import annotations
@@ -33,8 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument("--steps", type=int, required=True)
     pp.add_argument("--per", type=int, default=40, help="steps per sequence")
     pp.add_argument("--seed", type=int, required=True)
+    ep = sub.add_parser("execute", help="run a plan on the kernel beside the suite (own "
+                                        "netns, SCHED_IDLE), the outcome as JSON")
+    ep.add_argument("plan")
+    ep.add_argument("--result", required=True)
+    ep.add_argument("--backend", default="kernel-only",
+                    help="what runs the plan: kernel-only (default), model, mutant:NAME")
     sub.add_parser("smoke", help="smoke test of the running kernel")
     a = ap.parse_args(argv)
+    if a.cmd == "execute":
+        from .plans import run_beside
+        return run_beside(a.plan, a.result, a.backend)
     if a.cmd == "plan":
         from .differential import plan
         from .plans import save_plan

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from . import coverage, ordering
+from . import coverage, ordering, plans
 from .backends import make_backend
 from .rundir import hypothesis_home, results_dir
 
@@ -48,11 +48,38 @@ def kernel_backend():
         b.close_all()
 
 
+BESIDE: plans.Beside | None = None  # the gate's differential plan, run beside the suite
+DIFFERENTIAL = "test_differential_kernel_vs_model"  # the test that waits for it
+
+
+def pytest_configure(config):
+    """With NLMMAP_DIFF_BESIDE=1 (the gate) the differential plan named in
+    NLMMAP_DIFF_PLAN starts now, beside the suite's start-up (plans.Beside)."""
+    global BESIDE
+    plan = os.environ.get(plans.PLAN_ENV)
+    if os.environ.get(plans.BESIDE_ENV) == "1" and plan:
+        BESIDE = plans.Beside(plan, results_dir())
+
+
+def pytest_unconfigure(config):
+    if BESIDE is not None:
+        BESIDE.stop()
+
+
+@pytest.fixture
+def beside() -> plans.Beside | None:
+    """The differential plan running beside the suite, if the gate started one."""
+    return BESIDE
+
+
 def pytest_collection_modifyitems(config, items):
-    """A fail-fast gate run (NLMMAP_CHEAP_FIRST=1) orders the suite cheapest-first."""
+    """A fail-fast gate run (NLMMAP_CHEAP_FIRST=1) orders the suite cheapest-first; a
+    run with the differential beside it waits for it last but the ``alone`` tests."""
     if os.environ.get("NLMMAP_CHEAP_FIRST") == "1":
         items[:] = ordering.cheap_first(items, ordering.parse_first(
             os.environ.get("NLMMAP_FIRST")))
+    elif BESIDE is not None:
+        items[:] = ordering.beside_last(items, DIFFERENTIAL)
 
 
 WAIT_PID = "NLMMAP_WAIT_PID"  # vm/kselftest.py: the kselftest running beside collection

@@ -201,6 +201,7 @@ class Tracer:
     EVENTS = ("netlink_mmap_rx", "netlink_mmap_tx")
     _instance: Tracer | None = None
     _buffer: str | None = None  # a tracefs instance of this process (use_instance)
+    _portids: tuple[int, int] | None = None  # its events' portid range (use_instance)
 
     @classmethod
     def get(cls) -> Tracer:
@@ -210,11 +211,13 @@ class Tracer:
         return cls._instance
 
     @classmethod
-    def use_instance(cls, name: str) -> None:
+    def use_instance(cls, name: str, portids: tuple[int, int] | None = None) -> None:
         """From now on this process reads the trace of tracefs instance ``name`` (its own
         ring buffer, created when first needed and then kept: removing it would patch
-        kernel text again), not the global one it may share with its parent."""
-        cls._instance, cls._buffer = None, name
+        kernel text again), not the global one it may share with its parent; with
+        ``portids`` = [lo, hi), only the events of those portids: the kernel filters the
+        rest out, so another process' flood (the stress test's) cannot fill the buffer."""
+        cls._instance, cls._buffer, cls._portids = None, name, portids
 
     def __init__(self, instance: str | None = None) -> None:
         self.root = self._find_root()
@@ -226,6 +229,9 @@ class Tracer:
             if not os.path.exists(path):
                 raise FeatureAbsent(f"feature absent: tracepoint netlink:{ev} not found "
                                     f"under {self.root}/events/netlink")
+            with open(f"{self.root}/events/netlink/{ev}/filter", "w") as f:
+                lo_hi = self._portids if instance is not None else None
+                f.write(f"portid >= {lo_hi[0]} && portid < {lo_hi[1]}" if lo_hi else "0")
             with open(path, "w") as f:
                 f.write("1")
         with open(f"{self.root}/tracing_on", "w") as f:

@@ -42,3 +42,14 @@ def cheap_first(items: list, first: set[str]) -> list:
         module = item.module.__name__ if getattr(item, "module", None) else ""
         return rank(module, item.name, getattr(item, "originalname", item.name), first)
     return sorted(items, key=key)
+
+
+def beside_last(items: list, waiting: str) -> list:
+    """The order while the differential plan runs beside the suite (plans.Beside): every
+    other test first (the plan takes the CPU they leave idle), then the test ``waiting``
+    for it, then the tests marked ``alone`` (they measure system-wide state)."""
+    def key(item) -> int:
+        if item.get_closest_marker("alone"):
+            return 2
+        return 1 if getattr(item, "originalname", item.name) == waiting else 0
+    return sorted(items, key=key)

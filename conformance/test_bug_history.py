@@ -182,6 +182,7 @@ def _teardown_loop(n: int) -> None:
         s.close()
 
 
+@pytest.mark.alone  # the sockets of /proc/net/netlink (init netns)
 def test_bug_1_10_ring_teardown_on_close_loop():
     """1.10 / R2.10: set up rings, optionally map/fork/unmap, close -- 300 times; the socket
     destructor must not sleep in RCU context (judged on the console) and sockets must not

@@ -85,6 +85,7 @@ def _mem_available_kib() -> int:
 
 
 @pytest.mark.kernel
+@pytest.mark.alone  # MemAvailable of the whole system
 def test_r2_10_closed_ring_sockets_give_their_memory_back():
     """R2.10: closing a socket frees its rings. 32 sockets with 4 MiB RX and TX rings
     each (256 MiB) are set up and closed; MemAvailable must come back to within a

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import json
 import os
 import random
 
@@ -23,7 +24,7 @@ from .backends.model import ModelBackend
 from .backends.mutant import MUTANTS, MutantBackend
 from .coverage import SELF_LOCKSTEP
 from .differential import machine_operations, plan, run, run_parallel
-from .plans import PLAN_ENV, execute, load_plan, save_plan
+from .plans import PLAN_ENV, Beside, execute, load_plan, save_plan
 from .rundir import results_dir
 from .uapi import require_feature
 
@@ -135,6 +136,36 @@ def test_plan_runs_on_a_kernel_that_reuses_held_message_numbers(gate_sized_plan)
     assert execute(gate_sized_plan, make=LowestFreeHandles).steps >= 10000
 
 
+@pytest.fixture
+def small_plan(tmp_path):
+    path = str(tmp_path / "plan")
+    drawn = plan(400, 20, seed=4)
+    save_plan(path, drawn.plan, 4)
+    return path, drawn.steps
+
+
+def test_beside_runs_the_plan_apart_at_idle_priority(small_plan, tmp_path):
+    """The plan run beside the suite: all of it, in a network namespace of its own (the
+    suite's /proc/net/netlink and socket dumps do not see it), at SCHED_IDLE (the suite
+    keeps its CPU), its agreed rules added to this process' tally."""
+    from .coverage import RAN
+    path, steps = small_plan
+    before = RAN.ops
+    done = Beside(path, str(tmp_path), backend="model").wait(lambda line: None)
+    assert done.steps == steps and RAN.ops > before
+    out = json.loads((tmp_path / "differential-beside.json").read_text())
+    assert out["netns"] != os.stat("/proc/self/ns/net").st_ino
+    assert out["policy"] == os.SCHED_IDLE
+
+
+def test_beside_failure_is_raised_where_the_suite_waits(small_plan, tmp_path, monkeypatch):
+    monkeypatch.setenv("NLMMAP_RUN_DIR", str(tmp_path))
+    path, _ = small_plan
+    run = Beside(path, str(tmp_path), backend="mutant:zero_copy_kept")
+    with pytest.raises(AssertionError, match="tracepoint decisions differ"):
+        run.wait(lambda line: None)
+
+
 def test_the_same_seed_draws_the_same_plan():
     """The gate records a plan's seed: drawing with it again gives the same sequences."""
     def text(p):
@@ -203,11 +234,12 @@ def test_a_mutant_changes_only_its_own_world():
 
 
 @pytest.mark.kernel
-def test_differential_kernel_vs_model(capsys):
+def test_differential_kernel_vs_model(capsys, beside):
     """Random sequences drawn on the model (by the gate's host before the boot, the
     file in NLMMAP_DIFF_PLAN; else here), run on the kernel with every call and
     tracepoint decision compared, the sequences shared by one worker process per guest
-    CPU; operations a short run did not reach are named in differential-kernel.txt."""
+    CPU; operations a short run did not reach are named in differential-kernel.txt. In
+    the gate the plan runs beside the suite (plans.Beside) and this test waits for it."""
     require_feature()  # fail at once with "feature absent", before hypothesis starts
     total = int(os.environ.get("NLMMAP_DIFF_STEPS", "10000"))
     per = int(os.environ.get("NLMMAP_DIFF_STEPS_PER", "40"))
@@ -218,14 +250,19 @@ def test_differential_kernel_vs_model(capsys):
             print(line, flush=True)
 
     path = os.environ.get(PLAN_ENV)
-    if path:
-        examples, seed = load_plan(path)
+    if beside is not None:
+        progress(f"differential: waiting for the plan {path} run beside the suite")
+        done = beside.wait(progress)
     else:
-        from hypothesis import core  # seeded by --nlmmap-seed (vm/shard_plugin.py)
-        seed = (core.threadlocal._hypothesis_global_random or random.Random()).getrandbits(63)
-        examples = plan(total, per, seed, progress).plan
-    drawn = sum(e.steps for e in examples)
-    assert drawn >= total, f"plan {path}: {drawn} steps, fewer than the {total} asked for"
-    progress(f"differential: {drawn} steps in {len(examples)} sequences, seed {seed}, "
-             f"drawn {'on the host: ' + path if path else 'in this run'}")
-    _report("kernel", execute(examples, progress=progress))
+        if path:
+            examples, seed = load_plan(path)
+        else:
+            from hypothesis import core  # seeded by --nlmmap-seed (vm/shard_plugin.py)
+            seed = (core.threadlocal._hypothesis_global_random
+                    or random.Random()).getrandbits(63)
+            examples = plan(total, per, seed, progress).plan
+        progress(f"differential: {sum(e.steps for e in examples)} steps in {len(examples)} "
+                 f"sequences, seed {seed}, drawn {'on the host: ' + path if path else 'here'}")
+        done = execute(examples, progress=progress)
+    assert done.steps >= total, f"plan {path}: {done.steps} steps, fewer than the {total} asked for"
+    _report("kernel", done)

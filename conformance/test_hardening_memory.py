@@ -163,6 +163,7 @@ def _held_message_then_exit() -> int:
     return 0                               # exit: every descriptor is closed
 
 
+@pytest.mark.alone  # the live netns count of the whole system
 def test_l5_abandoned_held_message_does_not_keep_its_netns_alive():
     """L5: a test-driver message held for a ring socket pins that socket, which pins its
     netns. When the requesting process exits without transmitting or freeing it, the held

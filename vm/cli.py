@@ -299,7 +299,7 @@ def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None, plan: bool
     env = {**stress_budget(args.profile), **hostbuild.prepare(run_dir), **sh_env}
     if plan:
         env.update(diffplan.draw(run_dir, int(sh_env.get("NLMMAP_DIFF_STEPS", diff_steps(args))),
-                                 _plan_seed(args)))
+                                 _plan_seed(args), beside=not args.fail_fast))
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast, env,
                            args.first, sh_args)
     if ks_dir is not None:
@@ -399,7 +399,8 @@ def dry_run_gate(args) -> int:
         "RANDOM" if seed is None else seed)) + "   # unless -k leaves out the differential")
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
                            {**stress_budget(args.profile), **hostbuild.guest_env(),
-                            **sh_env, diffplan.ENV: str(run_dir / diffplan.FILE)},
+                            **sh_env, diffplan.ENV: str(run_dir / diffplan.FILE),
+                            **({} if args.fail_fast else {diffplan.BESIDE_ENV: "1"})},
                            args.first, sh_args)
     if _runs_kselftest(args):
         lines += dryrun.kselftest_plan(args.kselftest_tree

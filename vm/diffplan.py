@@ -5,7 +5,9 @@ Under TCG the guest's Python runs ~7x slower than the host's, and drawing a step
 differential step. The host draws the whole run on the model instead
 (``python -m conformance plan``, conformance/differential.py) and hands the file to the
 guest, which only runs the calls on the kernel and compares them with the model's
-results and decisions kept in the file (patches/TESTING.md has the before/after)."""
+results and decisions kept in the file. Unless the run is fail-fast, the guest runs the
+plan beside the suite (conformance/plans.py, Beside), on the vCPU time the suite's
+single-threaded tests leave idle (patches/TESTING.md has the before/after)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from .errors import GateError
 log = logging.getLogger("vm.diffplan")
 
 TEST = "test_differential_kernel_vs_model"
-ENV = "NLMMAP_DIFF_PLAN"  # conformance/differential.py PLAN_ENV
+ENV = "NLMMAP_DIFF_PLAN"  # conformance/plans.py PLAN_ENV
+BESIDE_ENV = "NLMMAP_DIFF_BESIDE"  # conformance/plans.py BESIDE_ENV
 FILE = "differential-plan.pickle"
 
 
@@ -38,9 +41,10 @@ def command(run_dir: Path, steps: int, seed: int | str) -> list[str]:
             "--per", os.environ.get("NLMMAP_DIFF_STEPS_PER", "40")]
 
 
-def draw(run_dir: Path, steps: int, seed: int | None) -> dict[str, str]:
+def draw(run_dir: Path, steps: int, seed: int | None, beside: bool) -> dict[str, str]:
     """Draw ``steps`` steps (seed: the shard's, else a random one, logged) into the run
-    directory; returns the guest's environment naming the file."""
+    directory; returns the guest's environment naming the file (and, with ``beside``,
+    asking the suite to run it beside itself)."""
     seed = random.randrange(2**63) if seed is None else seed
     r = subprocess.run(command(run_dir, steps, seed), cwd=paths.REPO, capture_output=True,
                        text=True)
@@ -49,4 +53,4 @@ def draw(run_dir: Path, steps: int, seed: int | None) -> dict[str, str]:
                         f"{(r.stderr.strip().splitlines() or ['no output'])[-1]}",
                         f"python -m conformance plan OUT --steps {steps} --seed {seed}")
     log.info("%s (%s)", r.stdout.strip(), run_dir / FILE)
-    return {ENV: str(run_dir / FILE)}
+    return {ENV: str(run_dir / FILE), **({BESIDE_ENV: "1"} if beside else {})}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .base import Backend, Event, next_port_base, stride_port_bases
+from .base import Backend, Event, next_port_base, port_window, stride_port_bases
 
 
 def make_backend(name: str) -> Backend:
@@ -43,11 +43,11 @@ def prepare_worker(k: int, n: int) -> None:
     """Make this process, worker ``k`` of ``n`` forked from one (differential.run_parallel),
     independent of the others: its own portids, and its own tracefs buffer for the kernel
     backend (one shared trace_pipe would hand a worker the others' events and take its
-    own away)."""
+    own away), filtered to this process' portids if it has a window (confine_ports)."""
     from ..genl import Tracer
 
     stride_port_bases(k, n)
-    Tracer.use_instance(f"nlmmap-worker{k}")
+    Tracer.use_instance(f"nlmmap-worker{k}", port_window())
 
 
 __all__ = ["Backend", "Event", "make_backend", "prepare_worker"]

@@ -301,13 +301,30 @@ class Backend(abc.ABC):
 
 PORT_SPACING = 0x1000  # portids per backend: socket ids 1..PORT_SPACING-1
 _port_bases = itertools.count(0x4E4D0000, PORT_SPACING)
+_window: tuple[int, int] | None = None  # confine_ports
 
 
 def next_port_base() -> int:
     """Socket ``sid`` of a backend is bound to portid ``base + sid``: explicit, so that the
     model and the kernel agree on every portid (they appear in ring bytes), and fresh per
     backend so a lingering socket of an earlier test never collides."""
-    return next(_port_bases)
+    base = next(_port_bases)
+    if _window is not None and not _window[0] <= base < _window[1] - PORT_SPACING:
+        raise RuntimeError(f"port base {base:#x} outside this process' window "
+                           f"[{_window[0]:#x}, {_window[1]:#x})")
+    return base
+
+
+def confine_ports(lo: int, hi: int) -> None:
+    """This process (and its workers) bind portids in [lo, hi) only, apart from the other
+    processes running backends at the same time (the plan run beside the suite); the
+    window also filters the trace they read (port_window, genl.Tracer)."""
+    global _port_bases, _window
+    _port_bases, _window = itertools.count(lo, PORT_SPACING), (lo, hi)
+
+
+def port_window() -> tuple[int, int] | None:
+    return _window
 
 
 def stride_port_bases(k: int, n: int) -> None:

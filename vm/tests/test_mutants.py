@@ -304,6 +304,19 @@ def test_cheap_first_is_stable_and_keeps_every_item():
     assert [i.name for i in out] == ["e", "c", "d", "a", "b"]
 
 
+def test_beside_last_runs_the_waiting_test_after_the_others_and_before_alone_ones():
+    from types import SimpleNamespace as NS
+
+    from conformance import ordering
+
+    def item(name, alone=False):
+        return NS(name=name, originalname=name,
+                  get_closest_marker=lambda m, a=alone: object() if a and m == "alone" else None)
+    items = [item("a"), item("l", alone=True), item("diff"), item("b"), item("m", alone=True)]
+    out = ordering.beside_last(items, "diff")
+    assert [i.name for i in out] == ["a", "b", "diff", "l", "m"]
+
+
 def test_expected_tests_of_a_mutant_header(tmp_path):
     p = tmp_path / "m.diff"
     p.write_text("# Rule: R1\n# Family: f\n# Breaks: b\n"
