@@ -13,6 +13,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from . import coverage, ordering, plans
 from .backends import make_backend
+from .genl import Tracer
 from .rundir import hypothesis_home, results_dir
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def pytest_configure(config):
     plan = os.environ.get(plans.PLAN_ENV)
     if os.environ.get(plans.BESIDE_ENV) == "1" and plan:
         BESIDE = plans.Beside(plan, results_dir())
+        Tracer.exclude(plans.BESIDE_PORTS)
 
 
 def pytest_unconfigure(config):

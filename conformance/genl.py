@@ -191,6 +191,14 @@ def parse_trace(text: str) -> list[Event]:
     return out
 
 
+def trace_filter(only: tuple[int, int] | None, without: tuple[int, int] | None) -> str:
+    """The tracefs filter of the netlink tracepoints: events of portids in ``only``, not
+    in ``without`` ("0" clears a filter)."""
+    terms = ([f"(portid >= {only[0]} && portid < {only[1]})"] if only else []) + \
+        ([f"(portid < {without[0]} || portid >= {without[1]})"] if without else [])
+    return " && ".join(terms) or "0"
+
+
 class Tracer:
     """Enables the two netlink tracepoints and returns the events since the last call.
 
@@ -202,6 +210,7 @@ class Tracer:
     _instance: Tracer | None = None
     _buffer: str | None = None  # a tracefs instance of this process (use_instance)
     _portids: tuple[int, int] | None = None  # its events' portid range (use_instance)
+    _not_portids: tuple[int, int] | None = None  # another process' range (exclude)
 
     @classmethod
     def get(cls) -> Tracer:
@@ -219,6 +228,13 @@ class Tracer:
         rest out, so another process' flood (the stress test's) cannot fill the buffer."""
         cls._instance, cls._buffer, cls._portids = None, name, portids
 
+    @classmethod
+    def exclude(cls, portids: tuple[int, int]) -> None:
+        """This process' trace leaves out the events of portids [lo, hi): those of the
+        differential plan running beside the suite (its tests count the ring decisions
+        of the program they run)."""
+        cls._instance, cls._not_portids = None, portids
+
     def __init__(self, instance: str | None = None) -> None:
         self.root = self._find_root()
         if instance is not None:
@@ -230,8 +246,8 @@ class Tracer:
                 raise FeatureAbsent(f"feature absent: tracepoint netlink:{ev} not found "
                                     f"under {self.root}/events/netlink")
             with open(f"{self.root}/events/netlink/{ev}/filter", "w") as f:
-                lo_hi = self._portids if instance is not None else None
-                f.write(f"portid >= {lo_hi[0]} && portid < {lo_hi[1]}" if lo_hi else "0")
+                f.write(trace_filter(self._portids if instance is not None else None,
+                                     self._not_portids))
             with open(path, "w") as f:
                 f.write("1")
         with open(f"{self.root}/tracing_on", "w") as f:

@@ -158,6 +158,23 @@ def test_beside_runs_the_plan_apart_at_idle_priority(small_plan, tmp_path):
     assert out["policy"] == os.SCHED_IDLE
 
 
+@pytest.mark.parametrize("only, without, inside, outside", [
+    (None, None, [0, 5, 2**32 - 1], []),
+    ((100, 200), None, [100, 199], [99, 200]),
+    (None, (100, 200), [99, 200], [100, 199]),
+    ((0, 300), (100, 200), [99, 200], [100, 199, 300]),
+])
+def test_trace_filter_keeps_the_portids_asked_for(only, without, inside, outside):
+    """The kernel-side filter of a trace instance (the plan beside the suite reads only
+    its own portids; the suite leaves them out: its old-userspace tests count every ring
+    decision, and failed 7 times with the plan's decisions in them)."""
+    from .genl import trace_filter
+    text = trace_filter(only, without)
+    expr = text.replace("&&", "and").replace("||", "or")
+    keeps = (lambda portid: True) if text == "0" else eval(f"lambda portid: {expr}")
+    assert all(keeps(p) for p in inside) and not any(keeps(p) for p in outside)
+
+
 def test_beside_failure_is_raised_where_the_suite_waits(small_plan, tmp_path, monkeypatch):
     monkeypatch.setenv("NLMMAP_RUN_DIR", str(tmp_path))
     path, _ = small_plan
