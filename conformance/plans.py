@@ -59,7 +59,7 @@ def _shared(v, memo: dict):
         return memo.setdefault(key, items if isinstance(v, list) else tuple(items))
     try:
         return memo.setdefault((type(v), v), v)
-    except TypeError:  # unhashable (a byte pattern): kept as it is
+    except TypeError:  # unhashable: kept as it is
         return v
 
 
@@ -83,10 +83,9 @@ def execute(examples: list[Example], make=None, progress=None,
             n: int | None = None) -> Progress:
     """Run a plan's sequences, each on a fresh backend from ``make()`` (default: the
     kernel, unchecked: the plan holds the model's side), every call's result and
-    decisions compared (script.run), agreed
-    rules counted into the session's tally; the sequences dealt round-robin to ``n``
-    forked workers (default :func:`workers`). The first difference fails with the
-    sequence up to it written as a reproducer."""
+    decisions compared (script.run), agreed rules counted into the session's tally; the
+    sequences dealt round-robin to ``n`` forked workers (default :func:`workers`). The
+    first difference fails with the sequence up to it written as a reproducer."""
     n = n or workers()
 
     def run_share(done: Progress, k: int, stop) -> None:
