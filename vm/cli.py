@@ -454,7 +454,6 @@ def cmd_gate(args) -> int:
     if args.first and not args.fail_fast:
         raise GateError("--first needs --fail-fast (it orders a fail-fast run)")
     run_dir = boot.new_run_dir(paths.cache_root(), "gate")
-    # a retry's fresh run dir goes without the collection's constants cache
     plan = diffplan.wanted(prewarm_collection(args.kexpr, run_dir))
     ks_dir = None if not _runs_kselftest(args) else kselftest.prepare(
         args.kselftest_tree or kselftest.tree_of(bz, args.kernel_dir), run_dir)
@@ -462,6 +461,7 @@ def cmd_gate(args) -> int:
     for attempt in (1, 2):
         if attempt == 2:
             run_dir = boot.new_run_dir(paths.cache_root(), "gate-retry")
+            prewarm_collection(args.kexpr, run_dir)  # the constants cache is per run dir
         verdict, parsed, ks_res, res = _gate_attempt(args, bz, run_dir, ks_dir, plan)
         if not verdict.infra or attempt == 2:
             break

@@ -133,7 +133,8 @@ def test_infrastructure_junit_is_an_error_and_ktap_says_error():
 def gate_env(tmp_path, monkeypatch):
     """cmd_gate with boot.run replaced by a queue of real consoles (no guest)."""
     monkeypatch.setenv("NLMMAP_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(cli, "prewarm_collection", lambda kexpr, run_dir: None)
+    # nothing collected: no differential plan to draw (test_each_attempt_... draws one)
+    monkeypatch.setattr(cli, "prewarm_collection", lambda kexpr, run_dir: [])
     bz = tmp_path / "bzImage"
     bz.write_bytes(b"")
     consoles: list[tuple[str, bool]] = []  # (console, writes a passing JUnit)
@@ -176,6 +177,21 @@ def test_retry_that_passes_passes_and_says_it_was_retried(gate_env, tmp_path, ca
     out = capsys.readouterr().out
     assert out.startswith("gate: PASS: 1 passed; console clean")
     assert "attempt 1 was an infrastructure failure, retried: " in out and str(seen[0]) in out
+
+
+def test_each_attempt_is_collected_and_drawn_for_in_its_own_run_dir(gate_env, tmp_path,
+                                                                  monkeypatch):
+    """A retry boots with a fresh run dir: the host collects the suite there too (the
+    constants cache the guest's collection reads) and draws that attempt's plan there."""
+    bz, consoles, seen = gate_env
+    consoles += [(ex.QEMU_KVM_ASSERTION, False), (ex.CLEAN_BOOT, True)]
+    collected, drawn = [], []
+    monkeypatch.setattr(cli, "prewarm_collection", lambda kexpr, run_dir: collected.append(
+        run_dir) or [f"conformance/test_differential.py::{cli.diffplan.TEST}"])
+    monkeypatch.setattr(cli.diffplan, "draw", lambda run_dir, steps, seed, beside: drawn.append(
+        (run_dir, steps, beside)) or {})
+    assert gate(bz, tmp_path) == 0
+    assert collected == seen and drawn == [(d, 10000, True) for d in seen]
 
 
 def test_a_real_failure_is_not_retried(gate_env, tmp_path):
