@@ -25,12 +25,12 @@ GC_EVERY = 25
 
 
 class Progress:
-    """The counts of one :func:`run`, shared by the machines hypothesis makes for it.
-    With ``gc_every`` (a worker of :func:`parallel`, automatic collection off) it
+    """The counts of one differential run (drawn by hypothesis, or run from a plan),
+    shared by the machines hypothesis makes for it. With ``gc_every`` (a worker of :func:`parallel`, automatic collection off) it
     also collects cyclic garbage once every that many examples."""
 
     def __init__(self, report=None, gc_every: int = 0) -> None:
-        self.steps = 0  # hypothesis steps (rules executed)
+        self.steps = 0  # machine steps (rules executed, or planned and run)
         self.ops: Counter = Counter()  # backend calls by operation (each compared)
         self.errors: Counter = Counter()  # (operation, errno) both backends answered
         self.examples = 0
