@@ -26,8 +26,9 @@ GC_EVERY = 25
 
 class Progress:
     """The counts of one differential run (drawn by hypothesis, or run from a plan),
-    shared by the machines hypothesis makes for it. With ``gc_every`` (a worker of :func:`parallel`, automatic collection off) it
-    also collects cyclic garbage once every that many examples."""
+    shared by the machines hypothesis makes for it. With ``gc_every`` (a worker of
+    :func:`parallel`, automatic collection off) it also collects cyclic garbage once
+    every that many examples."""
 
     def __init__(self, report=None, gc_every: int = 0) -> None:
         self.steps = 0  # machine steps (rules executed, or planned and run)
