@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -173,6 +174,31 @@ def test_trace_filter_keeps_the_portids_asked_for(only, without, inside, outside
     expr = text.replace("&&", "and").replace("||", "or")
     keeps = (lambda portid: True) if text == "0" else eval(f"lambda portid: {expr}")
     assert all(keeps(p) for p in inside) and not any(keeps(p) for p in outside)
+
+
+def test_the_suite_beside_a_plan_waits_for_it_last_but_the_alone_tests(small_plan, tmp_path):
+    """conftest.py with NLMMAP_DIFF_BESIDE=1 (the gate's guest): the plan starts with the
+    session, every other kernel test comes first, then the differential test (which
+    waits for the plan), then the tests marked ``alone``."""
+    import subprocess
+    import sys
+
+    from .conftest import DIFFERENTIAL
+
+    env = {**os.environ, "NLMMAP_DIFF_BESIDE": "1", PLAN_ENV: small_plan[0],
+           "NLMMAP_RUN_DIR": str(tmp_path)}
+
+    def collected(marks):
+        r = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p",
+                            "no:cacheprovider", "conformance", "-m", marks],
+                           cwd=Path(__file__).resolve().parent.parent, env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return [ln.split("::")[-1].split("[")[0] for ln in r.stdout.splitlines() if "::" in ln]
+    names, alone = collected("kernel"), set(collected("kernel and alone"))
+    assert len(alone) >= 3 and (tmp_path / "differential-beside.log").exists()
+    d = names.index(DIFFERENTIAL)
+    assert set(names[d + 1:]) == alone and not alone & set(names[:d])
 
 
 def test_beside_failure_is_raised_where_the_suite_waits(small_plan, tmp_path, monkeypatch):
