@@ -298,8 +298,8 @@ def _gate_attempt(args, bz: Path, run_dir: Path, ks_dir: Path | None, plan: bool
     sh_env, sh_args = _sharding(args)
     env = {**stress_budget(args.profile), **hostbuild.prepare(run_dir), **sh_env}
     if plan:
-        env.update(diffplan.draw(run_dir, int(sh_env.get("NLMMAP_DIFF_STEPS", diff_steps(args))),
-                                 _plan_seed(args), beside=not args.fail_fast))
+        env.update(diffplan.draw(run_dir, _plan_steps(args, sh_env), _plan_seed(args),
+                                 beside=not args.fail_fast))
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast, env,
                            args.first, sh_args)
     if ks_dir is not None:
@@ -349,6 +349,11 @@ def _write_results(args, run_dir: Path, verdict: judge.Verdict, parsed, ks_res) 
         verdict.details.append(f"JUnit (one infrastructure error): {junit}")
 
 
+def _plan_steps(args, sh_env: dict[str, str]) -> int:
+    """The differential steps of this run: the shard's part of the budget, if sharded."""
+    return int(sh_env.get("NLMMAP_DIFF_STEPS", diff_steps(args)))
+
+
 def _plan_seed(args) -> int | None:
     """The seed of this run's differential plan: the shard's hypothesis seed, if any."""
     return None if args.seed is None else shard.shard_seed(args.seed,
@@ -395,12 +400,11 @@ def dry_run_gate(args) -> int:
               + "   # no-op when up to date" for t in hostbuild.TREES]
     seed = _plan_seed(args)
     lines.append(dryrun.cmd_line(diffplan.command(
-        run_dir, int(sh_env.get("NLMMAP_DIFF_STEPS", diff_steps(args))),
-        "RANDOM" if seed is None else seed)) + "   # unless -k leaves out the differential")
+        run_dir, _plan_steps(args, sh_env), "RANDOM" if seed is None else seed))
+        + "   # unless -k leaves out the differential")
     command = guest_pytest(run_dir, args.kexpr, diff_steps(args), args.fail_fast,
                            {**stress_budget(args.profile), **hostbuild.guest_env(),
-                            **sh_env, diffplan.ENV: str(run_dir / diffplan.FILE),
-                            **({} if args.fail_fast else {diffplan.BESIDE_ENV: "1"})},
+                            **sh_env, **diffplan.guest_env(run_dir, not args.fail_fast)},
                            args.first, sh_args)
     if _runs_kselftest(args):
         lines += dryrun.kselftest_plan(args.kselftest_tree

@@ -41,10 +41,15 @@ def command(run_dir: Path, steps: int, seed: int | str) -> list[str]:
             "--per", os.environ.get("NLMMAP_DIFF_STEPS_PER", "40")]
 
 
+def guest_env(run_dir: Path, beside: bool) -> dict[str, str]:
+    """The guest's environment naming the run's plan (and, with ``beside``, asking the
+    suite to run it beside itself)."""
+    return {ENV: str(run_dir / FILE), **({BESIDE_ENV: "1"} if beside else {})}
+
+
 def draw(run_dir: Path, steps: int, seed: int | None, beside: bool) -> dict[str, str]:
     """Draw ``steps`` steps (seed: the shard's, else a random one, logged) into the run
-    directory; returns the guest's environment naming the file (and, with ``beside``,
-    asking the suite to run it beside itself)."""
+    directory; returns the guest's environment (:func:`guest_env`)."""
     seed = random.randrange(2**63) if seed is None else seed
     r = subprocess.run(command(run_dir, steps, seed), cwd=paths.REPO, capture_output=True,
                        text=True)
@@ -53,4 +58,4 @@ def draw(run_dir: Path, steps: int, seed: int | None, beside: bool) -> dict[str,
                         f"{(r.stderr.strip().splitlines() or ['no output'])[-1]}",
                         f"python -m conformance plan OUT --steps {steps} --seed {seed}")
     log.info("%s (%s)", r.stdout.strip(), run_dir / FILE)
-    return {ENV: str(run_dir / FILE), **({BESIDE_ENV: "1"} if beside else {})}
+    return guest_env(run_dir, beside)
